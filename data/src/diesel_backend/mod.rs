@@ -1,0 +1,232 @@
+//! The blocking backend: diesel, whose queries are plain synchronous functions.
+//!
+//! A blocking call on an async worker would stall every request that worker serves, so
+//! this adapter never makes one: it checks a connection out of a deadpool-diesel pool
+//! and hands the query to [`interact`](deadpool_diesel::Connection::interact), which runs
+//! it on tokio's blocking threadpool and awaits the result. See [`DieselOrders::run`].
+//!
+//! The queries themselves ([`queries.rs`](self)) know nothing of async. They are compiled
+//! once per connection type; the per-database lines are the two modules at the bottom,
+//! the `table!` types in [`schema`] and the value encodings in `types.rs`.
+
+pub mod schema;
+mod types;
+
+use crate::storage::CorruptRow;
+use crate::{ConnectError, PoolSettings};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_diesel::Runtime;
+use diesel::connection::TransactionManager;
+use std::marker::PhantomData;
+use diesel::QueryResult;
+use std::sync::Arc;
+use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use uuid::Uuid;
+
+type Managed<C> = deadpool::managed::Pool<ConnectionManager<C>>;
+
+/// The queries the repository needs, as synchronous methods on a diesel connection.
+/// Implemented by `queries.rs` for `PgConnection` and `SqliteConnection`.
+pub trait OrderQueries: diesel::Connection + Send + 'static {
+    /// Stores a new order with its items.
+    fn insert_order(&mut self, order: &Order) -> QueryResult<()>;
+    /// The order with this id, with its items.
+    fn find_order(&mut self, id: Uuid) -> QueryResult<Option<Order>>;
+    /// A page of orders with their items, newest first, in one query.
+    fn page_of_orders(&mut self, filter: OrderFilter) -> QueryResult<Vec<Order>>;
+    /// Replaces the items if the status is one of `allowed`.
+    fn replace_items(&mut self, id: Uuid, items: &[OrderItem], allowed: &[Status], at: DateTime<Utc>)
+    -> QueryResult<GuardedWrite>;
+    /// Changes the status if it is one of `allowed`.
+    fn set_status(&mut self, id: Uuid, to: Status, allowed: &[Status], at: DateTime<Utc>) -> QueryResult<GuardedWrite>;
+    /// Deletes the order and its items.
+    fn delete_order(&mut self, id: Uuid) -> QueryResult<bool>;
+}
+
+/// Orders stored through diesel over connection type `C`, queried on the threadpool.
+pub struct DieselOrders<C: OrderQueries> {
+    pool: Managed<C>,
+}
+
+impl<C: OrderQueries> DieselOrders<C> {
+    /// Runs `query` on a pooled connection, on the blocking threadpool.
+    ///
+    /// Waiting for a free connection is async and bounded by the pool's wait timeout;
+    /// the query itself runs on a blocking thread while this task awaits it.
+    async fn run<T, Q>(&self, query: Q) -> Result<T, RepositoryError>
+    where
+        T: Send + 'static,
+        Q: FnOnce(&mut C) -> QueryResult<T> + Send + 'static,
+    {
+        let connection = self.pool.get().await.map_err(|e| RepositoryError::Unavailable(e.into()))?;
+        match connection.interact(query).await {
+            Ok(result) => result.map_err(classify),
+            // A panic in a query (or its cancellation) is a bug: report it, keep serving.
+            Err(error) => Err(RepositoryError::Internal(format!("query did not finish: {error}").into())),
+        }
+    }
+}
+
+#[async_trait]
+impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
+    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        // The closure outlives this call on another thread, so it owns its data.
+        let order = order.clone();
+        self.run(move |conn| conn.insert_order(&order)).await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        self.run(move |conn| conn.find_order(id)).await
+    }
+
+    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+        self.run(move |conn| conn.page_of_orders(filter)).await
+    }
+
+    async fn replace_items(
+        &self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let (items, allowed) = (items.to_vec(), allowed.to_vec());
+        self.run(move |conn| conn.replace_items(id, &items, &allowed, at)).await
+    }
+
+    async fn set_status(
+        &self,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let allowed = allowed.to_vec();
+        self.run(move |conn| conn.set_status(id, to, &allowed, at)).await
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
+        self.run(move |conn| conn.delete_order(id)).await
+    }
+
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        self.run(|conn| conn.batch_execute("SELECT 1")).await
+    }
+}
+
+/// Opens diesel connections for the pool, on the blocking threadpool: `establish` is a
+/// blocking call too. Each new connection first runs `setup`; a returning one is checked
+/// with a round trip, so connections broken by a database restart are replaced.
+pub struct ConnectionManager<C> {
+    url: Arc<str>,
+    setup: Arc<str>,
+    _connection: PhantomData<fn() -> C>,
+}
+
+impl<C: OrderQueries> deadpool::managed::Manager for ConnectionManager<C> {
+    type Type = deadpool_diesel::Connection<C>;
+    type Error = deadpool_diesel::Error;
+
+    async fn create(&self) -> Result<Self::Type, Self::Error> {
+        let (url, setup) = (Arc::clone(&self.url), Arc::clone(&self.setup));
+        deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
+            let mut conn = C::establish(&url)?;
+            conn.batch_execute(&setup)?;
+            Ok(conn)
+        })
+        .await
+    }
+
+    async fn recycle(
+        &self,
+        connection: &mut Self::Type,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<Self::Error> {
+        let check = connection.interact(|conn| {
+            if C::TransactionManager::is_broken_transaction_manager(conn) {
+                return Err(deadpool_diesel::Error::BrokenTransactionManger);
+            }
+            conn.batch_execute("SELECT 1").map_err(deadpool_diesel::Error::Ping)
+        });
+        match check.await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(deadpool::managed::RecycleError::message("connection check panicked")),
+        }
+    }
+}
+
+fn pool<C: OrderQueries>(url: &str, setup: &str, settings: &PoolSettings) -> Result<DieselOrders<C>, ConnectError> {
+    let manager = ConnectionManager { url: url.into(), setup: setup.into(), _connection: PhantomData };
+    let timeout = Some(settings.acquire_timeout);
+    let pool = deadpool::managed::Pool::builder(manager)
+        .max_size(settings.max_connections as usize)
+        // deadpool waits forever by default; a request should fail instead.
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+    Ok(DieselOrders { pool })
+}
+
+/// A diesel repository on Postgres.
+pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel::PgConnection>, ConnectError> {
+    pool(url, "", settings)
+}
+
+/// A diesel repository on SQLite. Each connection gets the settings that sqlx applies
+/// through its connect options.
+pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel::SqliteConnection>, ConnectError> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let busy_ms = settings.acquire_timeout.as_millis();
+    let setup = format!("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms}; PRAGMA synchronous = NORMAL;");
+    pool(path, &setup, settings)
+}
+
+fn corrupt(error: CorruptRow) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(error))
+}
+
+/// Sorts diesel errors into "try again later" (503) and "bug" (500).
+fn classify(error: diesel::result::Error) -> RepositoryError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let unavailable = match &error {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        // SQLite reports a lock held past the busy timeout as an unknown error.
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => info.message().contains("database is locked"),
+        _ => false,
+    };
+    if unavailable {
+        RepositoryError::Unavailable(Box::new(error))
+    } else {
+        RepositoryError::Internal(Box::new(error))
+    }
+}
+
+/// The queries for Postgres.
+mod postgres {
+    use super::schema::postgres as schema;
+    type Conn = diesel::PgConnection;
+
+    /// Postgres locks rows as it writes; a plain transaction is enough.
+    fn write_transaction<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+        diesel::Connection::transaction(conn, f)
+    }
+
+    include!("queries.rs");
+}
+
+/// The queries for SQLite.
+mod sqlite {
+    use super::schema::sqlite as schema;
+    type Conn = diesel::SqliteConnection;
+
+    /// Take the write lock up front, so a writer waits its turn instead of failing.
+    fn write_transaction<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+        conn.immediate_transaction(f)
+    }
+
+    include!("queries.rs");
+}

@@ -1,0 +1,133 @@
+//! # data: where orders are stored
+//!
+//! The outer layer under the service (web → service ← **data**). It implements the
+//! service's [`OrdersRepository`] twice, to show both ways of reaching a database from an
+//! async server:
+//!
+//! - [`sqlx_backend`]: async queries, awaited directly on the async workers.
+//! - [`diesel_backend`]: blocking queries, plain synchronous functions, run on a
+//!   threadpool through deadpool-diesel's `interact` so they never stall a worker.
+//!
+//! Each works on Postgres and SQLite. What both share — how ids and times are stored and
+//! how rows become orders — is in `storage`; the schema is in `migrations/` at the top of
+//! the workspace, applied by [`migrate`]. The binary picks a backend with [`connect`].
+
+pub mod diesel_backend;
+pub mod migrate;
+pub mod sqlx_backend;
+mod storage;
+
+use service::OrdersRepository;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which library talks to the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Async sqlx, awaited directly.
+    Sqlx,
+    /// Blocking diesel, run on a threadpool.
+    Diesel,
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sqlx" => Ok(Self::Sqlx),
+            "diesel" => Ok(Self::Diesel),
+            _ => Err(format!("expected `sqlx` or `diesel`, got `{s}`")),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlx => "sqlx",
+            Self::Diesel => "diesel",
+        })
+    }
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `sqlite:` (a file, created if missing, or `sqlite::memory:`).
+    Sqlite,
+}
+
+impl DatabaseKind {
+    /// The kind named by `url`'s scheme.
+    pub fn of(url: &str) -> Result<Self, ConnectError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(ConnectError::UnsupportedUrl)
+        }
+    }
+}
+
+/// Size and patience of a connection pool. One pool per process and database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing with "unavailable".
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Why the data layer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL: expected postgres://… or sqlite:…")]
+    UnsupportedUrl,
+    /// The URL or its options are malformed.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// Migrations could not be applied.
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not be reached.
+    #[error("cannot reach the database: {0}")]
+    Unreachable(String),
+}
+
+/// Applies the migrations to `url`'s database, then opens a pooled repository on it.
+pub async fn connect(
+    url: &str,
+    backend: Backend,
+    settings: &PoolSettings,
+) -> Result<Arc<dyn OrdersRepository>, ConnectError> {
+    let kind = DatabaseKind::of(url)?;
+    migrate::run(url, kind, settings).await?;
+    Ok(match (backend, kind) {
+        (Backend::Sqlx, DatabaseKind::Postgres) => {
+            let pool = sqlx_backend::postgres_pool(url, settings).map_err(invalid_url)?;
+            Arc::new(sqlx_backend::SqlxOrders::new(pool))
+        }
+        (Backend::Sqlx, DatabaseKind::Sqlite) => {
+            let pool = sqlx_backend::sqlite_pool(url, settings).map_err(invalid_url)?;
+            Arc::new(sqlx_backend::SqlxOrders::new(pool))
+        }
+        (Backend::Diesel, DatabaseKind::Postgres) => Arc::new(diesel_backend::postgres(url, settings)?),
+        (Backend::Diesel, DatabaseKind::Sqlite) => Arc::new(diesel_backend::sqlite(url, settings)?),
+    })
+}
+
+fn invalid_url(error: sqlx::Error) -> ConnectError {
+    ConnectError::InvalidUrl(error.to_string())
+}

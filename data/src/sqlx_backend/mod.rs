@@ -1,0 +1,120 @@
+//! The async backend: sqlx queries awaited directly on the server's async workers.
+//!
+//! sqlx talks to the database without blocking a thread, so nothing here needs a
+//! threadpool. One body of queries ([`repository.rs`](self)) is compiled once per
+//! database; the only per-database lines are the two modules at the bottom of this file
+//! and the value encodings in [`types`].
+
+mod types;
+
+use crate::PoolSettings;
+use crate::storage::{self, ItemRow, OrderRow};
+use service::{Order, RepositoryError};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Database, Pool};
+use std::str::FromStr;
+
+/// Orders stored through sqlx in database `DB` (Postgres or SQLite).
+#[derive(Debug, Clone)]
+pub struct SqlxOrders<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Database> SqlxOrders<DB> {
+    /// A repository over an existing pool.
+    pub fn new(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+
+    /// The pool, e.g. to run migrations or to close it at shutdown.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+/// A Postgres pool sized and timed by `settings`. Connections are opened lazily.
+pub fn postgres_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Postgres>, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    Ok(pool_options(settings).connect_lazy_with(options))
+}
+
+/// A SQLite pool sized and timed by `settings`; the file is created if missing.
+pub fn sqlite_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Sqlite>, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        // WAL lets readers go on while one writer writes; NORMAL sync is safe with WAL.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(settings.acquire_timeout);
+    Ok(pool_options(settings).connect_lazy_with(options))
+}
+
+fn pool_options<DB: Database>(settings: &PoolSettings) -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+}
+
+/// One row of `orders LEFT JOIN order_items`.
+#[derive(sqlx::FromRow)]
+struct JoinedRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    product: Option<String>,
+    size: Option<String>,
+    quantity: Option<i64>,
+}
+
+fn orders_from(rows: Vec<JoinedRow>) -> Result<Vec<Order>, RepositoryError> {
+    let rows = rows.into_iter().map(|row| {
+        let item = match (row.product, row.size, row.quantity) {
+            (Some(product), Some(size), Some(quantity)) => Some(ItemRow { product, size, quantity }),
+            _ => None,
+        };
+        (row.order, item)
+    });
+    storage::assemble(rows).map_err(|e| RepositoryError::Internal(e.into()))
+}
+
+fn corrupt(error: storage::CorruptRow) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(error))
+}
+
+/// Sorts sqlx errors into "try again later" and "bug": the web layer answers 503 for
+/// the first and 500 for the second.
+fn classify(error: sqlx::Error) -> RepositoryError {
+    use sqlx::Error::*;
+    let unavailable = match &error {
+        PoolTimedOut | PoolClosed | Io(_) | Tls(_) | Protocol(_) | WorkerCrashed => true,
+        Database(db) => db.code().is_some_and(|code| {
+            // Postgres: connection exceptions (08xxx), shutdown and too many clients
+            // (57P0x, 53300). SQLite: busy or locked beyond the busy timeout (5, 6).
+            code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
+        }),
+        _ => false,
+    };
+    if unavailable {
+        RepositoryError::Unavailable(Box::new(error))
+    } else {
+        RepositoryError::Internal(Box::new(error))
+    }
+}
+
+/// The queries for Postgres.
+mod postgres {
+    type Db = sqlx::Postgres;
+    /// Postgres takes row locks as it writes, so a plain BEGIN is enough.
+    const BEGIN_WRITE: &str = "BEGIN";
+    include!("repository.rs");
+}
+
+/// The queries for SQLite.
+mod sqlite {
+    type Db = sqlx::Sqlite;
+    /// Take the write lock up front: a deferred transaction that reads first and then
+    /// writes can fail at once with SQLITE_BUSY instead of waiting its turn.
+    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    include!("repository.rs");
+}

@@ -1,0 +1,130 @@
+//! What both backends share: how ids and times are stored, the row shapes they read,
+//! and how rows become domain orders. Backend modules only move values in and out.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use service::model::UnknownName;
+use service::{Order, OrderItem};
+use uuid::Uuid;
+
+/// An order id as stored: a native `UUID` on Postgres, hyphenated text on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Uuid)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct DbUuid(pub Uuid);
+
+/// A point in time as stored: `TIMESTAMPTZ` on Postgres, fixed-width UTC text on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Timestamptz)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct DbTime(pub DateTime<Utc>);
+
+/// SQLite's time format: fixed width, so text order is time order.
+const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+impl DbUuid {
+    /// The SQLite text form.
+    pub fn to_sqlite(self) -> String {
+        self.0.hyphenated().to_string()
+    }
+
+    /// Parses the SQLite text form.
+    pub fn from_sqlite(text: &str) -> Result<Self, uuid::Error> {
+        Uuid::parse_str(text).map(Self)
+    }
+}
+
+impl DbTime {
+    /// The SQLite text form.
+    pub fn to_sqlite(self) -> String {
+        self.0.format(SQLITE_TIME_FORMAT).to_string()
+    }
+
+    /// Parses the SQLite text form.
+    pub fn from_sqlite(text: &str) -> Result<Self, chrono::ParseError> {
+        NaiveDateTime::parse_from_str(text, SQLITE_TIME_FORMAT).map(|t| Self(t.and_utc()))
+    }
+}
+
+/// The columns of `orders`, in this order in every query.
+#[derive(Debug, sqlx::FromRow, diesel::Queryable)]
+pub struct OrderRow {
+    pub id: DbUuid,
+    pub status: String,
+    pub created: DbTime,
+    pub updated: DbTime,
+}
+
+/// The columns of `order_items` that make an [`OrderItem`], in this order.
+#[derive(Debug, sqlx::FromRow, diesel::Queryable)]
+pub struct ItemRow {
+    pub product: String,
+    pub size: String,
+    pub quantity: i64,
+}
+
+/// A stored value that the domain cannot hold (e.g. an unknown status).
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt row: {0}")]
+pub struct CorruptRow(#[from] UnknownName);
+
+impl ItemRow {
+    fn into_item(self) -> Result<OrderItem, CorruptRow> {
+        Ok(OrderItem { product: self.product, size: self.size.parse()?, quantity: self.quantity })
+    }
+}
+
+impl OrderRow {
+    /// The order of this row with `items`.
+    pub fn into_order(self, items: Vec<OrderItem>) -> Result<Order, CorruptRow> {
+        Ok(Order {
+            id: self.id.0,
+            created: self.created.0,
+            updated: self.updated.0,
+            status: self.status.parse()?,
+            items,
+        })
+    }
+}
+
+/// The order of `row` with its `items`, already sorted by position.
+pub fn order_with_items(row: OrderRow, items: Vec<ItemRow>) -> Result<Order, CorruptRow> {
+    let items = items.into_iter().map(ItemRow::into_item).collect::<Result<_, _>>()?;
+    row.into_order(items)
+}
+
+/// Builds orders from `orders LEFT JOIN order_items` rows, sorted by order and then by
+/// item position. An order without items comes as one row with `None`.
+pub fn assemble(
+    rows: impl IntoIterator<Item = (OrderRow, Option<ItemRow>)>,
+) -> Result<Vec<Order>, CorruptRow> {
+    let mut orders: Vec<Order> = Vec::new();
+    for (order, item) in rows {
+        let item = item.map(ItemRow::into_item).transpose()?;
+        match orders.last_mut() {
+            Some(last) if last.id == order.id.0 => last.items.extend(item),
+            _ => orders.push(order.into_order(item.into_iter().collect())?),
+        }
+    }
+    Ok(orders)
+}
+
+/// Item positions as stored: the index in the order's list.
+pub fn positions(items: &[OrderItem]) -> impl Iterator<Item = (i32, &OrderItem)> {
+    // At most `service::rules::MAX_ITEMS` items, so the index fits.
+    items.iter().enumerate().map(|(i, item)| (i as i32, item))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_sort_like_the_times_and_round_trip() {
+        let early = DbTime(DateTime::from_timestamp_micros(1_700_000_000_000_001).unwrap());
+        let late = DbTime(DateTime::from_timestamp_micros(1_700_000_000_100_000).unwrap());
+        assert!(early.to_sqlite() < late.to_sqlite());
+        assert_eq!(DbTime::from_sqlite(&early.to_sqlite()).unwrap(), early);
+        let id = DbUuid(Uuid::new_v4());
+        assert_eq!(DbUuid::from_sqlite(&id.to_sqlite()).unwrap(), id);
+    }
+}

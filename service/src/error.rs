@@ -1,0 +1,70 @@
+//! Errors of the service layer and of the repositories beneath it.
+
+use crate::model::Status;
+use uuid::Uuid;
+
+/// Why a use case failed. The web layer maps each variant to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input broke one or more rules; nothing was written.
+    #[error("invalid input")]
+    Invalid(Vec<Violation>),
+    /// No order has this id.
+    #[error("Order with ID {0} not found")]
+    NotFound(Uuid),
+    /// The order exists but its status does not allow the operation.
+    #[error("{action} is not allowed for an order that is {status}")]
+    Conflict {
+        /// What was attempted ("pay", "cancel", "update").
+        action: &'static str,
+        /// The order's status at the time.
+        status: Status,
+    },
+    /// The database could not be reached in time; the request may be retried.
+    #[error("the database is unavailable")]
+    Unavailable,
+    /// Anything else: a bug or corrupt data. Logged, never shown to clients.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<RepositoryError> for ServiceError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(_) => Self::Unavailable,
+            RepositoryError::Internal(source) => Self::Internal(source),
+        }
+    }
+}
+
+/// What a repository reports. Expected outcomes (missing row, refused transition) are
+/// values, not errors; see [`crate::repository::GuardedWrite`].
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    /// No connection within the pool's timeout, or the connection broke.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A query failed for another reason, or returned data the model cannot hold.
+    #[error("database error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// One broken rule, located in the input like FastAPI's validation errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where in the input, relative to the argument that was checked.
+    pub loc: Vec<Loc>,
+    /// A human-readable message.
+    pub msg: String,
+    /// A stable machine-readable kind, e.g. `too_long`.
+    pub kind: &'static str,
+}
+
+/// One step of a [`Violation`]'s location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loc {
+    /// A named field.
+    Field(&'static str),
+    /// A position in a list.
+    Index(usize),
+}

@@ -1,0 +1,100 @@
+//! An in-memory [`OrdersRepository`], the book's "fake" layer: for unit tests of the
+//! service, and for trying business rules without a database. Never used in production.
+
+use crate::error::RepositoryError;
+use crate::model::{Order, OrderItem, Status};
+use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use uuid::Uuid;
+
+/// Orders kept in a map behind a mutex; every method is atomic like a transaction.
+#[derive(Debug, Default)]
+pub struct InMemoryOrders {
+    orders: Mutex<HashMap<Uuid, Order>>,
+}
+
+impl InMemoryOrders {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, Order>> {
+        // A panic while holding the lock cannot leave a half-written order: writes are
+        // single `insert`/`remove` calls, so the map is always consistent.
+        self.orders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn guarded(
+        &self,
+        id: Uuid,
+        allowed: &[Status],
+        write: impl FnOnce(&mut Order),
+    ) -> GuardedWrite {
+        let mut orders = self.lock();
+        match orders.get_mut(&id) {
+            None => GuardedWrite::Missing,
+            Some(order) if !allowed.contains(&order.status) => GuardedWrite::Refused(order.status),
+            Some(order) => {
+                write(order);
+                GuardedWrite::Applied(order.clone())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl OrdersRepository for InMemoryOrders {
+    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        self.lock().insert(order.id, order.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        Ok(self.lock().get(&id).cloned())
+    }
+
+    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+        let orders = self.lock();
+        let mut matching: Vec<&Order> = orders
+            .values()
+            .filter(|o| filter.cancelled.is_none_or(|c| (o.status == Status::Cancelled) == c))
+            .collect();
+        matching.sort_by(|a, b| (b.created, b.id).cmp(&(a.created, a.id)));
+        let skip = usize::try_from(filter.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(filter.limit).unwrap_or(0);
+        Ok(matching.into_iter().skip(skip).take(take).cloned().collect())
+    }
+
+    async fn replace_items(
+        &self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        Ok(self.guarded(id, allowed, |order| {
+            order.items = items.to_vec();
+            order.updated = at;
+        }))
+    }
+
+    async fn set_status(
+        &self,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        Ok(self.guarded(id, allowed, |order| {
+            order.status = to;
+            order.updated = at;
+        }))
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
+        Ok(self.lock().remove(&id).is_some())
+    }
+
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        Ok(())
+    }
+}

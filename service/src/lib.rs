@@ -1,0 +1,26 @@
+//! # service: the domain and its rules
+//!
+//! The middle layer of the three (web → **service** ← data). It holds what the business
+//! means, independent of how requests arrive or where rows are stored:
+//!
+//! - [`model`]: `Order`, `OrderItem`, `Size`, `Status` — plain data.
+//! - [`rules`]: input limits and the allowed status transitions.
+//! - [`repository`]: the `OrdersRepository` trait that the data layer implements.
+//! - [`orders`]: `OrdersService`, the use cases the web layer calls.
+//! - [`fake`]: an in-memory repository for unit tests (the book's "fake" layer).
+//!
+//! This crate depends on no HTTP and no database crate: both outer layers depend on it,
+//! never the other way round. A new resource starts here, with its model, its rules and
+//! its repository trait.
+
+pub mod error;
+pub mod fake;
+pub mod model;
+pub mod orders;
+pub mod repository;
+pub mod rules;
+
+pub use error::{Loc, RepositoryError, ServiceError, Violation};
+pub use model::{Order, OrderItem, Size, Status};
+pub use orders::OrdersService;
+pub use repository::{GuardedWrite, OrderFilter, OrdersRepository};

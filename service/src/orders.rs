@@ -1,0 +1,159 @@
+//! The orders use cases: what the web layer calls, one method per operation.
+
+use crate::error::ServiceError;
+use crate::model::{self, Order, OrderItem, Status};
+use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
+use crate::rules;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The orders use cases over any [`OrdersRepository`]. Cheap to clone.
+#[derive(Clone)]
+pub struct OrdersService {
+    repository: Arc<dyn OrdersRepository>,
+}
+
+impl OrdersService {
+    /// A service storing its orders in `repository`.
+    pub fn new(repository: Arc<dyn OrdersRepository>) -> Self {
+        Self { repository }
+    }
+
+    /// Places a new order in status `created`.
+    pub async fn create(&self, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
+        rules::validate_items(&items).map_err(ServiceError::Invalid)?;
+        let now = model::now();
+        let order = Order { id: Uuid::new_v4(), created: now, updated: now, status: Status::Created, items };
+        self.repository.insert(&order).await?;
+        Ok(order)
+    }
+
+    /// A page of orders, newest first.
+    pub async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, ServiceError> {
+        rules::validate_page(filter.limit, filter.offset).map_err(ServiceError::Invalid)?;
+        Ok(self.repository.list(filter).await?)
+    }
+
+    /// One order.
+    pub async fn get(&self, id: Uuid) -> Result<Order, ServiceError> {
+        self.repository.get(id).await?.ok_or(ServiceError::NotFound(id))
+    }
+
+    /// Replaces the items of an order that is still `created`.
+    pub async fn replace_items(&self, id: Uuid, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
+        rules::validate_items(&items).map_err(ServiceError::Invalid)?;
+        let outcome = self.repository.replace_items(id, &items, rules::EDITABLE, model::now()).await?;
+        settle(id, "update", outcome)
+    }
+
+    /// Deletes an order, whatever its status.
+    pub async fn delete(&self, id: Uuid) -> Result<(), ServiceError> {
+        if self.repository.delete(id).await? { Ok(()) } else { Err(ServiceError::NotFound(id)) }
+    }
+
+    /// Pays an order that is `created`.
+    pub async fn pay(&self, id: Uuid) -> Result<Order, ServiceError> {
+        self.transition(id, "pay", Status::Paid, rules::PAYABLE).await
+    }
+
+    /// Cancels an order that is not yet dispatched.
+    pub async fn cancel(&self, id: Uuid) -> Result<Order, ServiceError> {
+        self.transition(id, "cancel", Status::Cancelled, rules::CANCELLABLE).await
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), ServiceError> {
+        Ok(self.repository.ping().await?)
+    }
+
+    async fn transition(
+        &self,
+        id: Uuid,
+        action: &'static str,
+        to: Status,
+        allowed: &[Status],
+    ) -> Result<Order, ServiceError> {
+        let outcome = self.repository.set_status(id, to, allowed, model::now()).await?;
+        settle(id, action, outcome)
+    }
+}
+
+fn settle(id: Uuid, action: &'static str, outcome: GuardedWrite) -> Result<Order, ServiceError> {
+    match outcome {
+        GuardedWrite::Applied(order) => Ok(order),
+        GuardedWrite::Missing => Err(ServiceError::NotFound(id)),
+        GuardedWrite::Refused(status) => Err(ServiceError::Conflict { action, status }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::InMemoryOrders;
+    use crate::model::Size;
+
+    fn service() -> OrdersService {
+        OrdersService::new(Arc::new(InMemoryOrders::default()))
+    }
+
+    fn latte() -> Vec<OrderItem> {
+        vec![OrderItem { product: "latte".into(), size: Size::Big, quantity: 2 }]
+    }
+
+    fn page() -> OrderFilter {
+        OrderFilter { cancelled: None, limit: 20, offset: 0 }
+    }
+
+    #[tokio::test]
+    async fn a_new_order_is_created_and_stored() {
+        let service = service();
+        let order = service.create(latte()).await.unwrap();
+        assert_eq!(order.status, Status::Created);
+        assert_eq!(service.get(order.id).await.unwrap(), order);
+    }
+
+    #[tokio::test]
+    async fn invalid_items_store_nothing() {
+        let service = service();
+        let error = service.create(vec![]).await.unwrap_err();
+        assert!(matches!(error, ServiceError::Invalid(_)));
+        assert!(service.list(page()).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn paying_twice_conflicts() {
+        let service = service();
+        let order = service.create(latte()).await.unwrap();
+        assert_eq!(service.pay(order.id).await.unwrap().status, Status::Paid);
+        let error = service.pay(order.id).await.unwrap_err();
+        assert!(matches!(error, ServiceError::Conflict { action: "pay", status: Status::Paid }));
+    }
+
+    #[tokio::test]
+    async fn paid_orders_can_be_cancelled_but_not_edited() {
+        let service = service();
+        let order = service.create(latte()).await.unwrap();
+        service.pay(order.id).await.unwrap();
+        let error = service.replace_items(order.id, latte()).await.unwrap_err();
+        assert!(matches!(error, ServiceError::Conflict { action: "update", .. }));
+        assert_eq!(service.cancel(order.id).await.unwrap().status, Status::Cancelled);
+        let error = service.cancel(order.id).await.unwrap_err();
+        assert!(matches!(error, ServiceError::Conflict { status: Status::Cancelled, .. }));
+    }
+
+    #[tokio::test]
+    async fn unknown_ids_are_not_found() {
+        let service = service();
+        let id = Uuid::new_v4();
+        assert!(matches!(service.get(id).await, Err(ServiceError::NotFound(x)) if x == id));
+        assert!(matches!(service.pay(id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.delete(id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.replace_items(id, latte()).await, Err(ServiceError::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn invalid_pages_are_rejected_before_the_repository() {
+        let filter = OrderFilter { limit: 0, ..page() };
+        assert!(matches!(service().list(filter).await, Err(ServiceError::Invalid(_))));
+    }
+}

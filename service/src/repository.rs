@@ -1,0 +1,69 @@
+//! The storage port: what the service needs from a database, implemented in `data/`.
+
+use crate::error::RepositoryError;
+use crate::model::{Order, OrderItem, Status};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Which orders a listing returns, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// `Some(true)`: only cancelled orders; `Some(false)`: only the others.
+    pub cancelled: Option<bool>,
+    /// Page size.
+    pub limit: i64,
+    /// Orders to skip.
+    pub offset: i64,
+}
+
+/// Result of a write that only applies while the order is in certain statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardedWrite {
+    /// The write happened; this is the order as stored afterwards.
+    Applied(Order),
+    /// No order has this id.
+    Missing,
+    /// The order's status did not allow the write; nothing changed.
+    Refused(Status),
+}
+
+/// Persistence of orders. Every method is atomic: a failed call leaves no partial write.
+///
+/// Guarded writes check the status and write in one statement, so concurrent callers
+/// cannot both pass the check (e.g. 50 concurrent payments of one order: one succeeds).
+#[async_trait]
+pub trait OrdersRepository: Send + Sync + 'static {
+    /// Stores a new order with its items.
+    async fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+
+    /// The order with this id, with its items.
+    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError>;
+
+    /// A page of orders with their items, newest first, in a bounded number of queries.
+    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError>;
+
+    /// Replaces the items of the order if its status is one of `allowed`.
+    async fn replace_items(
+        &self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError>;
+
+    /// Moves the order to `to` if its status is one of `allowed`.
+    async fn set_status(
+        &self,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError>;
+
+    /// Deletes the order and its items; `false` if there was none.
+    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError>;
+
+    /// One round trip to the database, for readiness checks.
+    async fn ping(&self) -> Result<(), RepositoryError>;
+}
