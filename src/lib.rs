@@ -1,0 +1,46 @@
+//! # orders-api: the binary that wires the layers together
+//!
+//! Only this crate knows all three layers: it reads the [`config`], opens the data
+//! backend it names, hands the repository to the service and the service to the web
+//! app, and serves it. `main.rs` holds the command line; this library is what the
+//! integration tests in `tests/` build their apps from, so they run the same wiring.
+
+pub mod config;
+
+use config::Config;
+use service::OrdersService;
+use std::time::Duration;
+
+/// Everything the web app needs, built from `config`: migrations applied, pool open.
+pub async fn build_state(config: &Config) -> Result<web::AppState, data::ConnectError> {
+    let repository = data::connect(&config.database_url, config.backend, &config.pool).await?;
+    Ok(web::AppState::new(OrdersService::new(repository), config.hi_delay))
+}
+
+/// `url` with any password replaced by `***`, for logs and error messages.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Default wait of `/hi`, as the book has it.
+pub const DEFAULT_HI_DELAY: Duration = Duration::from_millis(1000);
+
+#[cfg(test)]
+mod tests {
+    use super::mask_password;
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(mask_password("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(mask_password("sqlite://orders.db"), "sqlite://orders.db");
+    }
+}

@@ -1,0 +1,127 @@
+//! The OpenAPI document, Swagger UI, and the answers for routes that do not exist.
+//!
+//! The document is collected from the handlers' `#[utoipa::path]` attributes as they are
+//! registered (see [`crate::handlers::routes`]). The same document decides between 404
+//! and 405 for unmatched requests, so the docs and the router cannot disagree.
+
+use crate::error::ApiError;
+use crate::{AppState, handlers};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use utoipa::OpenApi;
+use utoipa::openapi::PathItem;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Orders API",
+        description = "API that allows you to manage orders for CoffeeMesh.\n\n\
+            `GET /hi` waits without blocking (a timer); `GET /hi/blocking` waits by blocking a \
+            threadpool thread. Both leave the async workers free to serve other requests.",
+        version = "1.0.0",
+    ),
+    servers((url = "/", description = "This server")),
+    tags(
+        (name = "orders", description = "Orders and their life cycle: created → paid → … , or cancelled"),
+        (name = "greeting", description = "The shy greeting, async and blocking"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document and the route table taken from it.
+pub struct Api {
+    /// The document, as served at [`OPENAPI_PATH`].
+    pub doc: utoipa::openapi::OpenApi,
+    routes: Vec<(Vec<Segment>, String)>,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Literal(String),
+    Parameter,
+}
+
+impl Api {
+    /// Collects the document from the registered handlers.
+    pub fn new() -> Self {
+        let (_, doc) = actix_web::App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(handlers::routes)
+            .split_for_parts();
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') { Segment::Parameter } else { Segment::Literal(s.to_owned()) }
+                    })
+                    .collect();
+                (segments, allowed_methods(item))
+            })
+            .collect();
+        Self { doc, routes }
+    }
+
+    /// The methods allowed on `path`, comma-separated, if the document has the path.
+    pub fn allowed_methods(&self, path: &str) -> Option<&str> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(segment, part)| match segment {
+                        Segment::Literal(literal) => literal == part,
+                        Segment::Parameter => !part.is_empty(),
+                    })
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn allowed_methods(item: &PathItem) -> String {
+    let operations = [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("PATCH", &item.patch),
+        ("DELETE", &item.delete),
+    ];
+    let methods: Vec<&str> = operations.iter().filter(|(_, op)| op.is_some()).map(|(name, _)| *name).collect();
+    methods.join(", ")
+}
+
+/// Swagger UI at `/docs/`, from files compiled into the binary, with the online
+/// validator off: the page makes no request outside this service.
+pub fn swagger_ui(api: &Api) -> SwaggerUi {
+    SwaggerUi::new("/docs/{_:.*}")
+        .url(OPENAPI_PATH, api.doc.clone())
+        .config(Config::new([OPENAPI_PATH]).validator_url("none"))
+}
+
+/// `/docs` → `/docs/`, where Swagger UI lives.
+#[get("/docs")]
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+}
+
+/// Any request no route matched: 405 with `Allow` if the path exists, else 404.
+pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Err(match state.api.allowed_methods(req.path()) {
+        Some(methods) => ApiError::MethodNotAllowed(methods.to_owned()),
+        None => ApiError::NotFound,
+    })
+}

@@ -1,0 +1,125 @@
+//! The one place where failures become HTTP responses. Every error body is JSON:
+//! `{"detail": "message"}`, or for 422 a list of located problems, like FastAPI.
+//! Internal causes are logged here and never sent to the client.
+
+use crate::schemas::{ErrorBody, ValidationDetail, ValidationErrorBody};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use service::{Loc, ServiceError, Violation};
+use std::fmt;
+
+/// A request that cannot be served as asked.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The service refused or failed.
+    Service(ServiceError),
+    /// The input could not be read or broke a rule (422).
+    Invalid(Vec<ValidationDetail>),
+    /// The body exceeds [`crate::BODY_LIMIT`] (413).
+    PayloadTooLarge,
+    /// The body is not JSON (415).
+    UnsupportedMediaType,
+    /// The body could not be read from the connection (400).
+    BadBody,
+    /// No route has this path (404).
+    NotFound,
+    /// The path exists but not with this method (405); lists the allowed methods.
+    MethodNotAllowed(String),
+    /// A blocking task did not complete (500).
+    Internal(String),
+}
+
+impl ApiError {
+    /// One validation problem at `loc`.
+    pub fn invalid(loc: Vec<serde_json::Value>, msg: impl Into<String>, kind: &str) -> Self {
+        Self::Invalid(vec![ValidationDetail { loc, msg: msg.into(), kind: kind.to_owned() }])
+    }
+
+    /// Maps a service error, locating its violations under `prefix`, the input that the
+    /// service checked (e.g. `["body", "order"]` for an order's items).
+    pub fn located(prefix: &'static [&'static str]) -> impl Fn(ServiceError) -> Self {
+        move |error| match error {
+            ServiceError::Invalid(violations) => Self::Invalid(details(prefix, &violations)),
+            other => Self::Service(other),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => "internal error".into(),
+            Self::Service(error) => error.to_string(),
+            Self::Invalid(_) => "invalid input".into(),
+            Self::PayloadTooLarge => format!("Request body is larger than {} bytes", crate::BODY_LIMIT),
+            Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
+            Self::BadBody => "Request body could not be read".into(),
+            Self::NotFound => "Not Found".into(),
+            Self::MethodNotAllowed(_) => "Method Not Allowed".into(),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        Self::Service(error)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Service(ServiceError::Invalid(_)) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Service(ServiceError::NotFound(_)) | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Service(ServiceError::Conflict { .. }) => StatusCode::CONFLICT,
+            Self::Service(ServiceError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BadBody => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Service(ServiceError::Internal(cause)) => tracing::error!(error = %cause, "request failed"),
+            Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            Self::Service(ServiceError::Unavailable) => tracing::warn!("database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(status);
+        if let Self::MethodNotAllowed(allow) = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        match self {
+            Self::Service(ServiceError::Invalid(violations)) => {
+                response.json(ValidationErrorBody { detail: details(&[], violations) })
+            }
+            Self::Invalid(detail) => response.json(ValidationErrorBody { detail: detail.clone() }),
+            _ => response.json(ErrorBody { detail: self.message() }),
+        }
+    }
+}
+
+fn details(prefix: &[&str], violations: &[Violation]) -> Vec<ValidationDetail> {
+    violations
+        .iter()
+        .map(|v| {
+            let mut loc: Vec<serde_json::Value> = prefix.iter().map(|p| (*p).into()).collect();
+            loc.extend(v.loc.iter().map(|step| match step {
+                Loc::Field(name) => (*name).into(),
+                Loc::Index(index) => (*index).into(),
+            }));
+            ValidationDetail { loc, msg: v.msg.clone(), kind: v.kind.to_owned() }
+        })
+        .collect()
+}

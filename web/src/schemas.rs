@@ -1,0 +1,197 @@
+//! The JSON shapes of the API, as the CoffeeMesh Orders API publishes them. They convert
+//! to and from the service's model; the service never sees these types.
+
+use serde::{Deserialize, Serialize};
+use service::{Order, OrderItem, Size, Status};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// An item as the client sends and receives it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"product": "cappuccino", "size": "medium", "quantity": 1}))]
+pub struct OrderItemSchema {
+    /// Product name, 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, example = "cappuccino")]
+    pub product: String,
+    /// Cup size.
+    pub size: SizeSchema,
+    /// How many, 1 to 1000.
+    #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1000, default = 1, format = Int64)]
+    pub quantity: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Cup size.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SizeSchema {
+    /// Small.
+    Small,
+    /// Medium.
+    Medium,
+    /// Big.
+    Big,
+}
+
+/// Status of an order.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusSchema {
+    /// Placed, not paid.
+    Created,
+    /// Paid.
+    Paid,
+    /// Being prepared.
+    Progress,
+    /// Cancelled.
+    Cancelled,
+    /// Handed to delivery.
+    Dispatched,
+    /// Delivered.
+    Delivered,
+}
+
+/// Body of `POST /orders` and `PUT /orders/{order_id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"order": [{"product": "cappuccino", "size": "medium", "quantity": 1}]}))]
+pub struct CreateOrderSchema {
+    /// The items, 1 to 50.
+    #[schema(min_items = 1, max_items = 50)]
+    pub order: Vec<OrderItemSchema>,
+}
+
+/// An order as the API returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "created": "2026-01-31T12:00:00.000000Z",
+    "updated": "2026-01-31T12:00:00.000000Z",
+    "status": "created",
+    "order": [{"product": "cappuccino", "size": "medium", "quantity": 1}]
+}))]
+pub struct GetOrderSchema {
+    /// The order's id.
+    pub id: Uuid,
+    /// When it was placed (RFC 3339).
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// When it last changed (RFC 3339).
+    pub updated: chrono::DateTime<chrono::Utc>,
+    /// Where it is in its life cycle.
+    pub status: StatusSchema,
+    /// Its items.
+    pub order: Vec<OrderItemSchema>,
+}
+
+/// Body of `GET /orders`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderListSchema {
+    /// The page of orders, newest first.
+    pub orders: Vec<GetOrderSchema>,
+}
+
+/// Query of `GET /orders`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrdersQuery {
+    /// `true`: only cancelled orders; `false`: only the others; absent: all.
+    pub cancelled: Option<bool>,
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// Orders to skip.
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<i64>,
+}
+
+/// Every error but 422: `{"detail": "message"}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"detail": "Order with ID 3fa85f64-5717-4562-b3fc-2c963f66afa6 not found"}))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub detail: String,
+}
+
+/// 422: each problem with where it is, like FastAPI.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"detail": [{"loc": ["body", "order", 0, "quantity"], "msg": "Input should be less than or equal to 1000", "type": "less_than_equal"}]}))]
+pub struct ValidationErrorBody {
+    /// The problems.
+    pub detail: Vec<ValidationDetail>,
+}
+
+/// One problem in the input.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ValidationDetail {
+    /// Where: `"body"`, `"query"` or `"path"`, then field names and list indexes.
+    #[schema(value_type = Vec<Object>)]
+    pub loc: Vec<serde_json::Value>,
+    /// What is wrong.
+    pub msg: String,
+    /// A stable kind, e.g. `missing`, `less_than_equal`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl From<SizeSchema> for Size {
+    fn from(size: SizeSchema) -> Self {
+        match size {
+            SizeSchema::Small => Size::Small,
+            SizeSchema::Medium => Size::Medium,
+            SizeSchema::Big => Size::Big,
+        }
+    }
+}
+
+impl From<Size> for SizeSchema {
+    fn from(size: Size) -> Self {
+        match size {
+            Size::Small => SizeSchema::Small,
+            Size::Medium => SizeSchema::Medium,
+            Size::Big => SizeSchema::Big,
+        }
+    }
+}
+
+impl From<Status> for StatusSchema {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Created => StatusSchema::Created,
+            Status::Paid => StatusSchema::Paid,
+            Status::Progress => StatusSchema::Progress,
+            Status::Cancelled => StatusSchema::Cancelled,
+            Status::Dispatched => StatusSchema::Dispatched,
+            Status::Delivered => StatusSchema::Delivered,
+        }
+    }
+}
+
+impl From<CreateOrderSchema> for Vec<OrderItem> {
+    fn from(body: CreateOrderSchema) -> Self {
+        body.order
+            .into_iter()
+            .map(|item| OrderItem { product: item.product, size: item.size.into(), quantity: item.quantity })
+            .collect()
+    }
+}
+
+impl From<Order> for GetOrderSchema {
+    fn from(order: Order) -> Self {
+        Self {
+            id: order.id,
+            created: order.created,
+            updated: order.updated,
+            status: order.status.into(),
+            order: order
+                .items
+                .into_iter()
+                .map(|item| OrderItemSchema { product: item.product, size: item.size.into(), quantity: item.quantity })
+                .collect(),
+        }
+    }
+}
