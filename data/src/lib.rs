@@ -16,6 +16,8 @@ pub mod diesel_backend;
 pub mod migrate;
 pub mod sqlx_backend;
 mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use service::OrdersRepository;
 use std::fmt;

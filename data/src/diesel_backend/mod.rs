@@ -132,7 +132,9 @@ impl<C: OrderQueries> deadpool::managed::Manager for ConnectionManager<C> {
         let (url, setup) = (Arc::clone(&self.url), Arc::clone(&self.setup));
         deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
             let mut conn = C::establish(&url)?;
-            conn.batch_execute(&setup)?;
+            if !setup.is_empty() {
+                conn.batch_execute(&setup)?;
+            }
             Ok(conn)
         })
         .await

@@ -1,0 +1,211 @@
+//! The repository contract: every backend on every database must pass these, through
+//! the service's `OrdersRepository` trait only. One suite, run on all four combinations
+//! by the `all_backends` template.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use data::testing::TestDatabase;
+use data::{Backend, DatabaseKind, PoolSettings};
+use rstest::rstest;
+use rstest_reuse::{self, apply, template};
+use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Size, Status};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[template]
+#[rstest]
+#[case::sqlx_sqlite(Backend::Sqlx, DatabaseKind::Sqlite)]
+#[case::sqlx_postgres(Backend::Sqlx, DatabaseKind::Postgres)]
+#[case::diesel_sqlite(Backend::Diesel, DatabaseKind::Sqlite)]
+#[case::diesel_postgres(Backend::Diesel, DatabaseKind::Postgres)]
+fn all_backends(#[case] backend: Backend, #[case] kind: DatabaseKind) {}
+
+/// A repository on a fresh database; `None` when the test must skip (no Postgres).
+async fn repository(backend: Backend, kind: DatabaseKind) -> Option<(Arc<dyn OrdersRepository>, TestDatabase)> {
+    let db = TestDatabase::create(kind).await?;
+    let repository = data::connect(&db.url, backend, &PoolSettings::default()).await.expect("connect");
+    Some((repository, db))
+}
+
+fn item(product: &str, size: Size, quantity: i64) -> OrderItem {
+    OrderItem { product: product.into(), size, quantity }
+}
+
+fn order_at(created: DateTime<Utc>, items: Vec<OrderItem>) -> Order {
+    Order { id: Uuid::new_v4(), created, updated: created, status: Status::Created, items }
+}
+
+fn new_order() -> Order {
+    order_at(service::model::now(), vec![item("latte", Size::Big, 2), item("tea", Size::Small, 1)])
+}
+
+fn all(cancelled: Option<bool>) -> OrderFilter {
+    OrderFilter { cancelled, limit: 100, offset: 0 }
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn an_inserted_order_reads_back_exactly(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let items = (0..50).map(|i| item(&format!("product {i} ☕"), Size::Medium, i + 1)).collect();
+    let order = order_at(service::model::now(), items);
+    repo.insert(&order).await.unwrap();
+    assert_eq!(repo.get(order.id).await.unwrap(), Some(order));
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn an_unknown_id_is_none(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    repo.insert(&new_order()).await.unwrap();
+    assert_eq!(repo.get(Uuid::new_v4()).await.unwrap(), None);
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let start = service::model::now();
+    let mut orders = Vec::new();
+    for i in 0..5 {
+        let order = order_at(start + TimeDelta::milliseconds(i), vec![item(&format!("#{i}"), Size::Small, 1)]);
+        repo.insert(&order).await.unwrap();
+        orders.push(order);
+    }
+    orders.reverse();
+    assert_eq!(repo.list(all(None)).await.unwrap(), orders);
+    let page = repo.list(OrderFilter { cancelled: None, limit: 2, offset: 1 }).await.unwrap();
+    assert_eq!(page, orders[1..3]);
+    let beyond = repo.list(OrderFilter { cancelled: None, limit: 2, offset: 5 }).await.unwrap();
+    assert!(beyond.is_empty());
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn a_listing_filters_on_cancelled(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let (kept, cancelled) = (new_order(), new_order());
+    repo.insert(&kept).await.unwrap();
+    repo.insert(&cancelled).await.unwrap();
+    let now = service::model::now();
+    repo.set_status(cancelled.id, Status::Cancelled, &[Status::Created], now).await.unwrap();
+    let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    assert_eq!(ids(repo.list(all(Some(true))).await.unwrap()), vec![cancelled.id]);
+    assert_eq!(ids(repo.list(all(Some(false))).await.unwrap()), vec![kept.id]);
+    assert_eq!(repo.list(all(None)).await.unwrap().len(), 2);
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn replacing_items_is_guarded_by_status(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let order = new_order();
+    repo.insert(&order).await.unwrap();
+    let later = order.created + TimeDelta::seconds(1);
+    let items = vec![item("mocha", Size::Medium, 3)];
+
+    let GuardedWrite::Applied(updated) = repo.replace_items(order.id, &items, &[Status::Created], later).await.unwrap()
+    else {
+        panic!("the replacement should apply")
+    };
+    assert_eq!((updated.items.clone(), updated.updated, updated.created), (items.clone(), later, order.created));
+    assert_eq!(repo.get(order.id).await.unwrap(), Some(updated));
+
+    let refused = repo.replace_items(order.id, &[], &[Status::Paid], later).await.unwrap();
+    assert_eq!(refused, GuardedWrite::Refused(Status::Created));
+    assert_eq!(repo.get(order.id).await.unwrap().unwrap().items, items, "a refused write changes nothing");
+    let missing = repo.replace_items(Uuid::new_v4(), &items, &[Status::Created], later).await.unwrap();
+    assert_eq!(missing, GuardedWrite::Missing);
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn status_changes_are_guarded(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let order = new_order();
+    repo.insert(&order).await.unwrap();
+    let now = service::model::now();
+    let GuardedWrite::Applied(paid) = repo.set_status(order.id, Status::Paid, &[Status::Created], now).await.unwrap()
+    else {
+        panic!("payment should apply")
+    };
+    assert_eq!((paid.status, paid.items.clone(), paid.updated), (Status::Paid, order.items.clone(), now));
+    let again = repo.set_status(order.id, Status::Paid, &[Status::Created], now).await.unwrap();
+    assert_eq!(again, GuardedWrite::Refused(Status::Paid));
+    let cancel = &[Status::Created, Status::Paid, Status::Progress];
+    let cancelled = repo.set_status(order.id, Status::Cancelled, cancel, now).await.unwrap();
+    assert!(matches!(cancelled, GuardedWrite::Applied(o) if o.status == Status::Cancelled));
+    let missing = repo.set_status(Uuid::new_v4(), Status::Paid, &[Status::Created], now).await.unwrap();
+    assert_eq!(missing, GuardedWrite::Missing);
+}
+
+#[apply(all_backends)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_payments_of_one_order_apply_once(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let order = new_order();
+    repo.insert(&order).await.unwrap();
+    let payments = (0..50).map(|_| {
+        let repo = Arc::clone(&repo);
+        tokio::spawn(async move {
+            repo.set_status(order.id, Status::Paid, &[Status::Created], service::model::now()).await
+        })
+    });
+    let outcomes = futures::future::join_all(payments).await;
+    let applied = outcomes
+        .into_iter()
+        .map(|joined| joined.expect("no panic").expect("no database error"))
+        .filter(|outcome| matches!(outcome, GuardedWrite::Applied(_)))
+        .count();
+    assert_eq!(applied, 1);
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn deleting_removes_the_order_and_its_items(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    let (gone, kept) = (new_order(), new_order());
+    repo.insert(&gone).await.unwrap();
+    repo.insert(&kept).await.unwrap();
+    assert!(repo.delete(gone.id).await.unwrap());
+    assert!(!repo.delete(gone.id).await.unwrap());
+    assert_eq!(repo.get(gone.id).await.unwrap(), None);
+    assert_eq!(repo.get(kept.id).await.unwrap(), Some(kept.clone()));
+    // A new order may reuse nothing of the old one: insert the same id again.
+    let reborn = Order { id: gone.id, ..new_order() };
+    repo.insert(&reborn).await.unwrap();
+    assert_eq!(repo.get(gone.id).await.unwrap().unwrap().items, reborn.items);
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn a_failed_insert_leaves_nothing_behind(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    // The schema refuses a quantity of 0; the order row must not stay without items.
+    let broken = order_at(service::model::now(), vec![item("latte", Size::Big, 1), item("tea", Size::Small, 0)]);
+    assert!(repo.insert(&broken).await.is_err());
+    assert_eq!(repo.get(broken.id).await.unwrap(), None);
+}
+
+#[apply(all_backends)]
+#[tokio::test]
+async fn ping_answers(backend: Backend, kind: DatabaseKind) {
+    let Some((repo, _db)) = repository(backend, kind).await else { return };
+    repo.ping().await.unwrap();
+}
+
+#[rstest]
+#[case::sqlite(DatabaseKind::Sqlite)]
+#[case::postgres(DatabaseKind::Postgres)]
+#[tokio::test]
+async fn each_backend_reads_what_the_other_wrote(#[case] kind: DatabaseKind) {
+    let Some(db) = TestDatabase::create(kind).await else { return };
+    let settings = PoolSettings::default();
+    let sqlx = data::connect(&db.url, Backend::Sqlx, &settings).await.unwrap();
+    let diesel = data::connect(&db.url, Backend::Diesel, &settings).await.unwrap();
+    let (by_sqlx, by_diesel) = (new_order(), order_at(service::model::now() + TimeDelta::milliseconds(1), vec![]));
+    sqlx.insert(&by_sqlx).await.unwrap();
+    diesel.insert(&by_diesel).await.unwrap();
+    assert_eq!(diesel.get(by_sqlx.id).await.unwrap(), Some(by_sqlx.clone()));
+    assert_eq!(sqlx.get(by_diesel.id).await.unwrap(), Some(by_diesel.clone()));
+    assert_eq!(sqlx.list(all(None)).await.unwrap(), diesel.list(all(None)).await.unwrap());
+}
