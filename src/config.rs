@@ -76,11 +76,9 @@ where
 {
     match env::var(name) {
         Ok(value) if value.trim().is_empty() => Ok(None),
-        Ok(value) => value
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e: T::Err| ConfigError { name, value, reason: e.to_string() }),
+        Ok(value) => {
+            value.trim().parse().map(Some).map_err(|e: T::Err| ConfigError { name, value, reason: e.to_string() })
+        }
         Err(env::VarError::NotPresent) => Ok(None),
         Err(env::VarError::NotUnicode(_)) => {
             Err(ConfigError { name, value: "<not unicode>".into(), reason: "not valid UTF-8".into() })

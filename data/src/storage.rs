@@ -94,9 +94,7 @@ pub fn order_with_items(row: OrderRow, items: Vec<ItemRow>) -> Result<Order, Cor
 
 /// Builds orders from `orders LEFT JOIN order_items` rows, sorted by order and then by
 /// item position. An order without items comes as one row with `None`.
-pub fn assemble(
-    rows: impl IntoIterator<Item = (OrderRow, Option<ItemRow>)>,
-) -> Result<Vec<Order>, CorruptRow> {
+pub fn assemble(rows: impl IntoIterator<Item = (OrderRow, Option<ItemRow>)>) -> Result<Vec<Order>, CorruptRow> {
     let mut orders: Vec<Order> = Vec::new();
     for (order, item) in rows {
         let item = item.map(ItemRow::into_item).transpose()?;

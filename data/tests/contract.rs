@@ -146,9 +146,9 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, kind: Dat
     repo.insert(&order).await.unwrap();
     let payments = (0..50).map(|_| {
         let repo = Arc::clone(&repo);
-        tokio::spawn(async move {
-            repo.set_status(order.id, Status::Paid, &[Status::Created], service::model::now()).await
-        })
+        tokio::spawn(
+            async move { repo.set_status(order.id, Status::Paid, &[Status::Created], service::model::now()).await },
+        )
     });
     let outcomes = futures::future::join_all(payments).await;
     let applied = outcomes

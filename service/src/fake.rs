@@ -23,12 +23,7 @@ impl InMemoryOrders {
         self.orders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn guarded(
-        &self,
-        id: Uuid,
-        allowed: &[Status],
-        write: impl FnOnce(&mut Order),
-    ) -> GuardedWrite {
+    fn guarded(&self, id: Uuid, allowed: &[Status], write: impl FnOnce(&mut Order)) -> GuardedWrite {
         let mut orders = self.lock();
         match orders.get_mut(&id) {
             None => GuardedWrite::Missing,
@@ -54,11 +49,9 @@ impl OrdersRepository for InMemoryOrders {
 
     async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
         let orders = self.lock();
-        let mut matching: Vec<&Order> = orders
-            .values()
-            .filter(|o| filter.cancelled.is_none_or(|c| (o.status == Status::Cancelled) == c))
-            .collect();
-        matching.sort_by(|a, b| (b.created, b.id).cmp(&(a.created, a.id)));
+        let mut matching: Vec<&Order> =
+            orders.values().filter(|o| filter.cancelled.is_none_or(|c| (o.status == Status::Cancelled) == c)).collect();
+        matching.sort_by_key(|o| std::cmp::Reverse((o.created, o.id)));
         let skip = usize::try_from(filter.offset).unwrap_or(usize::MAX);
         let take = usize::try_from(filter.limit).unwrap_or(0);
         Ok(matching.into_iter().skip(skip).take(take).cloned().collect())

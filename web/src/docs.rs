@@ -60,9 +60,7 @@ impl Api {
             .map(|(path, item)| {
                 let segments = path
                     .split('/')
-                    .map(|s| {
-                        if s.starts_with('{') { Segment::Parameter } else { Segment::Literal(s.to_owned()) }
-                    })
+                    .map(|s| if s.starts_with('{') { Segment::Parameter } else { Segment::Literal(s.to_owned()) })
                     .collect();
                 (segments, allowed_methods(item))
             })

@@ -61,10 +61,10 @@ fn json_problem(mut loc: Vec<Value>, error: serde_json::Error) -> ApiError {
         Category::Data => data_error_kind(&message),
     };
     // serde names a missing field in its message, not in the path.
-    if kind == "missing" {
-        if let Some(field) = message.split('`').nth(1) {
-            loc.push(field.into());
-        }
+    if kind == "missing"
+        && let Some(field) = message.split('`').nth(1)
+    {
+        loc.push(field.into());
     }
     let msg = match kind {
         "json_invalid" => format!("JSON decode error: {message}"),

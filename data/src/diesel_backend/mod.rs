@@ -17,11 +17,11 @@ use crate::{ConnectError, PoolSettings};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_diesel::Runtime;
-use diesel::connection::TransactionManager;
-use std::marker::PhantomData;
 use diesel::QueryResult;
-use std::sync::Arc;
+use diesel::connection::TransactionManager;
 use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use std::marker::PhantomData;
+use std::sync::Arc;
 use uuid::Uuid;
 
 type Managed<C> = deadpool::managed::Pool<ConnectionManager<C>>;
@@ -36,8 +36,13 @@ pub trait OrderQueries: diesel::Connection + Send + 'static {
     /// A page of orders with their items, newest first, in one query.
     fn page_of_orders(&mut self, filter: OrderFilter) -> QueryResult<Vec<Order>>;
     /// Replaces the items if the status is one of `allowed`.
-    fn replace_items(&mut self, id: Uuid, items: &[OrderItem], allowed: &[Status], at: DateTime<Utc>)
-    -> QueryResult<GuardedWrite>;
+    fn replace_items(
+        &mut self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> QueryResult<GuardedWrite>;
     /// Changes the status if it is one of `allowed`.
     fn set_status(&mut self, id: Uuid, to: Status, allowed: &[Status], at: DateTime<Utc>) -> QueryResult<GuardedWrite>;
     /// Deletes the order and its items.
@@ -200,11 +205,7 @@ fn classify(error: diesel::result::Error) -> RepositoryError {
         Error::DatabaseError(DatabaseErrorKind::Unknown, info) => info.message().contains("database is locked"),
         _ => false,
     };
-    if unavailable {
-        RepositoryError::Unavailable(Box::new(error))
-    } else {
-        RepositoryError::Internal(Box::new(error))
-    }
+    if unavailable { RepositoryError::Unavailable(Box::new(error)) } else { RepositoryError::Internal(Box::new(error)) }
 }
 
 /// The queries for Postgres.
@@ -213,7 +214,10 @@ mod postgres {
     type Conn = diesel::PgConnection;
 
     /// Postgres locks rows as it writes; a plain transaction is enough.
-    fn write_transaction<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+    fn write_transaction<T>(
+        conn: &mut Conn,
+        f: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>,
+    ) -> diesel::QueryResult<T> {
         diesel::Connection::transaction(conn, f)
     }
 
@@ -226,7 +230,10 @@ mod sqlite {
     type Conn = diesel::SqliteConnection;
 
     /// Take the write lock up front, so a writer waits its turn instead of failing.
-    fn write_transaction<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>) -> diesel::QueryResult<T> {
+    fn write_transaction<T>(
+        conn: &mut Conn,
+        f: impl FnOnce(&mut Conn) -> diesel::QueryResult<T>,
+    ) -> diesel::QueryResult<T> {
         conn.immediate_transaction(f)
     }
 

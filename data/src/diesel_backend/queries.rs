@@ -110,11 +110,11 @@ impl OrderQueries for Conn {
 }
 
 /// Order `id`, if its status is one of `allowed`.
-fn guarded<'a>(
+fn guarded(
     id: Uuid,
-    allowed: &'a [Status],
-) -> diesel::dsl::Filter<diesel::dsl::Find<orders::table, DbUuid>, diesel::dsl::EqAny<orders::status, Vec<&'a str>>> {
-    let allowed: Vec<&str> = allowed.iter().map(|status| status.as_str()).collect();
+    allowed: &[Status],
+) -> diesel::dsl::Filter<diesel::dsl::Find<orders::table, DbUuid>, diesel::dsl::EqAny<orders::status, Vec<&'static str>>> {
+    let allowed: Vec<&'static str> = allowed.iter().map(|status| status.as_str()).collect();
     orders::table.find(DbUuid(id)).filter(orders::status.eq_any(allowed))
 }
 
@@ -123,7 +123,9 @@ fn refusal(conn: &mut Conn, id: Uuid) -> QueryResult<GuardedWrite> {
     let status = orders::table.find(DbUuid(id)).select(orders::status).first::<String>(conn).optional()?;
     Ok(match status {
         None => GuardedWrite::Missing,
-        Some(status) => GuardedWrite::Refused(status.parse().map_err(|e| corrupt(crate::storage::CorruptRow::from(e)))?),
+        Some(status) => {
+            GuardedWrite::Refused(status.parse().map_err(|e| corrupt(crate::storage::CorruptRow::from(e)))?)
+        }
     })
 }
 

@@ -52,9 +52,7 @@ pub fn sqlite_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Sqli
 }
 
 fn pool_options<DB: Database>(settings: &PoolSettings) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new()
-        .max_connections(settings.max_connections)
-        .acquire_timeout(settings.acquire_timeout)
+    sqlx::pool::PoolOptions::new().max_connections(settings.max_connections).acquire_timeout(settings.acquire_timeout)
 }
 
 /// One row of `orders LEFT JOIN order_items`.
@@ -95,11 +93,7 @@ fn classify(error: sqlx::Error) -> RepositoryError {
         }),
         _ => false,
     };
-    if unavailable {
-        RepositoryError::Unavailable(Box::new(error))
-    } else {
-        RepositoryError::Internal(Box::new(error))
-    }
+    if unavailable { RepositoryError::Unavailable(Box::new(error)) } else { RepositoryError::Internal(Box::new(error)) }
 }
 
 /// The queries for Postgres.

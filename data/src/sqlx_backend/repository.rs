@@ -156,7 +156,9 @@ async fn refusal(tx: &mut Transaction<'static, Db>, id: Uuid) -> Result<GuardedW
     let status: Option<String> = sqlx::query_scalar(SELECT_STATUS).bind(DbUuid(id)).fetch_optional(&mut **tx).await?;
     Ok(match status {
         None => GuardedWrite::Missing,
-        Some(status) => GuardedWrite::Refused(status.parse().map_err(|e: service::model::UnknownName| corrupt(e.into()))?),
+        Some(status) => {
+            GuardedWrite::Refused(status.parse().map_err(|e: service::model::UnknownName| corrupt(e.into()))?)
+        }
     })
 }
 

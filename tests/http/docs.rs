@@ -1,0 +1,67 @@
+//! The OpenAPI document describes every route, and Swagger UI is served from the binary.
+
+use crate::support::*;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test;
+use data::{Backend, DatabaseKind};
+use std::time::Duration;
+
+const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+
+/// Every documented operation is routed, and on a documented path every undocumented
+/// method is refused (405): the router offers nothing the document does not describe.
+/// (Handlers can only be registered through `web::handlers::routes`, which documents them.)
+#[actix_web::test]
+async fn the_document_and_the_router_agree() {
+    let Some((state, _db)) = state(Backend::Sqlx, DatabaseKind::Sqlite, Duration::ZERO).await else { return };
+    let app = test::init_service(web::app(state)).await;
+    let doc = send(&app, get("/openapi.json")).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let paths = doc.body["paths"].as_object().expect("paths");
+    let expected =
+        ["/hi", "/hi/blocking", "/orders", "/orders/{order_id}", "/orders/{order_id}/pay", "/orders/{order_id}/cancel"];
+    let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+    documented.sort_unstable();
+    let mut expected = expected.to_vec();
+    expected.sort_unstable();
+    assert_eq!(documented, expected);
+
+    for (path, item) in paths {
+        let uri = path.replace("{order_id}", &uuid::Uuid::new_v4().to_string());
+        for method in METHODS {
+            let operation = &item[method.as_str().to_lowercase()];
+            let reply = send(&app, test::TestRequest::default().method(method.clone()).uri(&uri).to_request()).await;
+            if operation.is_object() {
+                assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                let documented = operation["responses"].as_object().unwrap();
+                let status = reply.status.as_u16().to_string();
+                assert!(documented.contains_key(&status), "{method} {path} answered {status}, not documented");
+            } else {
+                assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            }
+        }
+    }
+    for schema in ["GetOrderSchema", "CreateOrderSchema", "OrderItemSchema", "ErrorBody", "ValidationErrorBody"] {
+        assert!(doc.body["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    assert!(doc.body["components"]["schemas"]["CreateOrderSchema"]["example"].is_object());
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served_without_network() {
+    let Some((state, _db)) = state(Backend::Sqlx, DatabaseKind::Sqlite, Duration::ZERO).await else { return };
+    let app = test::init_service(web::app(state)).await;
+    let redirect = send(&app, get("/docs")).await;
+    assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(redirect.header(header::LOCATION), "/docs/");
+    let page = send(&app, get("/docs/")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.raw).unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(!html.contains("https://"), "the page loads nothing from elsewhere");
+    let init = send(&app, get("/docs/swagger-initializer.js")).await;
+    let script = String::from_utf8(init.raw).unwrap();
+    assert!(script.contains("/openapi.json"), "{script}");
+    assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
+    assert_eq!(send(&app, get("/docs/swagger-ui-bundle.js")).await.status, StatusCode::OK);
+}
