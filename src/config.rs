@@ -7,6 +7,7 @@ use std::env;
 use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
+use web::HttpSettings;
 
 /// The service's settings.
 #[derive(Debug, Clone)]
@@ -15,16 +16,55 @@ pub struct Config {
     pub database_url: String,
     /// `DATA_BACKEND`: `sqlx` (default) or `diesel`.
     pub backend: Backend,
+    /// `DB_POOL_MAX` (default 10) and `DB_POOL_TIMEOUT_MS` (default 5000).
+    pub pool: PoolSettings,
+    /// `DB_STARTUP_TIMEOUT_S`: how long start-up waits for the database (default 30).
+    pub startup_timeout: Duration,
+    /// `BODY_LIMIT_BYTES`, `CORS_ORIGINS`, `HI_DELAY_MS`.
+    pub http: HttpSettings,
+    /// Listening address, connection limits and shutdown.
+    pub server: ServerSettings,
+    /// `LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+}
+
+/// How the HTTP server listens and stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
     /// `HOST`: address to listen on (default `127.0.0.1`).
     pub host: String,
     /// `PORT`: port to listen on (default 8000).
     pub port: u16,
     /// `WORKERS`: async worker threads (default: one per core).
     pub workers: Option<usize>,
-    /// `HI_DELAY_MS`: how long `/hi` waits (default 1000).
-    pub hi_delay: Duration,
-    /// `DB_POOL_MAX` (default 10) and `DB_POOL_TIMEOUT_MS` (default 5000).
-    pub pool: PoolSettings,
+    /// `MAX_CONNECTIONS`: open connections per worker before new ones wait (default 10000).
+    pub max_connections: usize,
+    /// `KEEP_ALIVE_S`: how long an idle connection stays open (default 5).
+    pub keep_alive: Duration,
+    /// `CLIENT_TIMEOUT_MS`: how long a client may take to send a request's head (default 5000).
+    pub client_timeout: Duration,
+    /// `SHUTDOWN_TIMEOUT_S`: how long in-flight requests may finish after SIGTERM (default 30).
+    pub shutdown_timeout: Duration,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(format!("expected `text` or `json`, got `{s}`")),
+        }
+    }
 }
 
 /// A variable whose value cannot be used.
@@ -42,22 +82,35 @@ pub struct ConfigError {
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let defaults = PoolSettings::default();
-        let pool = PoolSettings {
-            max_connections: var("DB_POOL_MAX", defaults.max_connections)?,
-            acquire_timeout: Duration::from_millis(var("DB_POOL_TIMEOUT_MS", 5000)?),
-        };
-        if pool.max_connections == 0 {
-            return Err(ConfigError { name: "DB_POOL_MAX", value: "0".into(), reason: "must be at least 1".into() });
-        }
+        let defaults = HttpSettings::default();
         Ok(Self {
             database_url: var("DATABASE_URL", "sqlite://orders.db".to_owned())?,
             backend: var("DATA_BACKEND", Backend::Sqlx)?,
-            host: var("HOST", "127.0.0.1".to_owned())?,
-            port: var("PORT", 8000)?,
-            workers: optional_var("WORKERS")?,
-            hi_delay: Duration::from_millis(var("HI_DELAY_MS", 1000)?),
-            pool,
+            pool: PoolSettings {
+                max_connections: at_least_one("DB_POOL_MAX", var("DB_POOL_MAX", 10)?)?,
+                acquire_timeout: Duration::from_millis(var("DB_POOL_TIMEOUT_MS", 5000)?),
+            },
+            startup_timeout: Duration::from_secs(var("DB_STARTUP_TIMEOUT_S", 30)?),
+            http: HttpSettings {
+                body_limit: at_least_one("BODY_LIMIT_BYTES", var("BODY_LIMIT_BYTES", defaults.body_limit)?)?,
+                cors_origins: var::<String>("CORS_ORIGINS", String::new())?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|origin| !origin.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                hi_delay: Duration::from_millis(var("HI_DELAY_MS", 1000)?),
+            },
+            server: ServerSettings {
+                host: var("HOST", "127.0.0.1".to_owned())?,
+                port: var("PORT", 8000)?,
+                workers: optional_var("WORKERS")?.map(|n| at_least_one("WORKERS", n)).transpose()?,
+                max_connections: at_least_one("MAX_CONNECTIONS", var("MAX_CONNECTIONS", 10_000)?)?,
+                keep_alive: Duration::from_secs(var("KEEP_ALIVE_S", 5)?),
+                client_timeout: Duration::from_millis(var("CLIENT_TIMEOUT_MS", 5000)?),
+                shutdown_timeout: Duration::from_secs(var("SHUTDOWN_TIMEOUT_S", 30)?),
+            },
+            log_format: var("LOG_FORMAT", LogFormat::Text)?,
         })
     }
 }
@@ -83,5 +136,13 @@ where
         Err(env::VarError::NotUnicode(_)) => {
             Err(ConfigError { name, value: "<not unicode>".into(), reason: "not valid UTF-8".into() })
         }
+    }
+}
+
+fn at_least_one<T: PartialOrd + From<u8> + Display>(name: &'static str, value: T) -> Result<T, ConfigError> {
+    if value >= T::from(1) {
+        Ok(value)
+    } else {
+        Err(ConfigError { name, value: value.to_string(), reason: "must be at least 1".into() })
     }
 }

@@ -2,19 +2,35 @@
 //!
 //! Only this crate knows all three layers: it reads the [`config`], opens the data
 //! backend it names, hands the repository to the service and the service to the web
-//! app, and serves it. `main.rs` holds the command line; this library is what the
-//! integration tests in `tests/` build their apps from, so they run the same wiring.
+//! app, and serves it ([`server`]). `main.rs` holds the command line; this library is what
+//! the integration tests in `tests/` build their apps from, so they run the same wiring.
 
 pub mod config;
+pub mod server;
 
 use config::Config;
 use service::OrdersService;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Everything the web app needs, built from `config`: migrations applied, pool open.
+///
+/// A Postgres that is not up yet is retried with backoff for `config.startup_timeout`;
+/// then the last error is returned.
 pub async fn build_state(config: &Config) -> Result<web::AppState, data::ConnectError> {
-    let repository = data::connect(&config.database_url, config.backend, &config.pool).await?;
-    Ok(web::AppState::new(OrdersService::new(repository), config.hi_delay))
+    let deadline = Instant::now() + config.startup_timeout;
+    let mut backoff = Duration::from_millis(100);
+    let repository = loop {
+        match data::connect(&config.database_url, config.backend, &config.pool).await {
+            Ok(repository) => break repository,
+            Err(error) if error.is_transient() && Instant::now() + backoff < deadline => {
+                tracing::warn!(%error, retry_in = ?backoff, "database not ready");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    Ok(web::AppState::new(OrdersService::new(repository), config.http.clone()))
 }
 
 /// `url` with any password replaced by `***`, for logs and error messages.
@@ -29,9 +45,6 @@ pub fn mask_password(url: &str) -> String {
         None => url.to_owned(),
     }
 }
-
-/// Default wait of `/hi`, as the book has it.
-pub const DEFAULT_HI_DELAY: Duration = Duration::from_millis(1000);
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,12 @@
 //! The `orders-api` command: serve the API (default), apply migrations, or print the
 //! OpenAPI document. Configuration comes from the environment and `.env`.
 
-use actix_web::HttpServer;
 use clap::{Parser, Subcommand};
-use orders_api::config::Config;
-use orders_api::{build_state, mask_password};
+use orders_api::config::{Config, LogFormat};
+use orders_api::{build_state, mask_password, server};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 #[derive(Parser)]
 #[command(version, about = "The CoffeeMesh Orders API")]
@@ -30,9 +30,6 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // A missing .env is normal; the defaults and the real environment still apply.
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
     match run(cli.command.unwrap_or(Command::Serve)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -44,27 +41,30 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     if let Command::Openapi = command {
-        let api = web::docs::Api::new();
-        let json = api.doc.to_pretty_json().map_err(|e| e.to_string())?;
+        let json = web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
         println!("{json}");
         return Ok(());
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
+    init_logging(config.log_format);
     let url = mask_password(&config.database_url);
-    let state = build_state(&config).await.map_err(|e| format!("{url}: {e}"))?;
+    let state = build_state(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if let Command::Migrate = command {
         tracing::info!(database = %url, "migrations applied");
         return Ok(());
     }
-    tracing::info!(database = %url, backend = %config.backend, "listening on http://{}:{}/docs", config.host, config.port);
-    let mut server = HttpServer::new(move || web::app(state.clone()));
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
+    let listen = &config.server;
+    tracing::info!(database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
+    server::serve(state, listen).await.map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
+}
+
+/// Logs to stdout, one line per event and one per finished request (with its id, route,
+/// status and time). `RUST_LOG` filters; `LOG_FORMAT=json` writes JSON lines.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
     }
-    server
-        .bind((config.host.as_str(), config.port))
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?
-        .run()
-        .await
-        .map_err(|e| e.to_string())
 }

@@ -103,9 +103,16 @@ pub enum ConnectError {
     /// Migrations could not be applied.
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database could not be reached.
+    /// The database could not be reached; it may come up later.
     #[error("cannot reach the database: {0}")]
     Unreachable(String),
+}
+
+impl ConnectError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable(_))
+    }
 }
 
 /// Applies the migrations to `url`'s database, then opens a pooled repository on it.
@@ -114,9 +121,14 @@ pub async fn connect(
     backend: Backend,
     settings: &PoolSettings,
 ) -> Result<Arc<dyn OrdersRepository>, ConnectError> {
-    let kind = DatabaseKind::of(url)?;
-    migrate::run(url, kind, settings).await?;
-    Ok(match (backend, kind) {
+    migrate::run(url, DatabaseKind::of(url)?, settings).await?;
+    open(url, backend, settings)
+}
+
+/// Opens a pooled repository on `url`'s database without touching it: connections are
+/// made on demand, so this succeeds while the database is down.
+pub fn open(url: &str, backend: Backend, settings: &PoolSettings) -> Result<Arc<dyn OrdersRepository>, ConnectError> {
+    Ok(match (backend, DatabaseKind::of(url)?) {
         (Backend::Sqlx, DatabaseKind::Postgres) => {
             let pool = sqlx_backend::postgres_pool(url, settings).map_err(invalid_url)?;
             Arc::new(sqlx_backend::SqlxOrders::new(pool))

@@ -4,28 +4,38 @@
 
 use crate::{ConnectError, DatabaseKind, PoolSettings, sqlx_backend};
 use sqlx::migrate::Migrator;
+use sqlx::{ConnectOptions, Connection};
 
 /// The Postgres migrations.
 pub static POSTGRES: Migrator = sqlx::migrate!("../migrations/postgres");
 /// The SQLite migrations.
 pub static SQLITE: Migrator = sqlx::migrate!("../migrations/sqlite");
 
-/// Brings `url`'s database up to the latest migration. Safe to run from many instances
-/// at once: sqlx takes a lock (an advisory lock on Postgres).
+/// Brings `url`'s database up to the latest migration, over one connection of its own.
+/// Safe to run from many instances at once: sqlx takes a lock (advisory on Postgres).
 pub async fn run(url: &str, kind: DatabaseKind, settings: &PoolSettings) -> Result<(), ConnectError> {
-    let settings = PoolSettings { max_connections: 1, ..*settings };
+    let invalid = |e: sqlx::Error| ConnectError::InvalidUrl(e.to_string());
     let unreachable = |e: sqlx::Error| ConnectError::Unreachable(e.to_string());
     match kind {
         DatabaseKind::Postgres => {
-            let pool = sqlx_backend::postgres_pool(url, &settings).map_err(unreachable)?;
-            POSTGRES.run(&pool).await?;
-            pool.close().await;
+            let options = sqlx_backend::postgres_options(url).map_err(invalid)?;
+            let mut conn = timed(settings, options.connect()).await.map_err(unreachable)?;
+            POSTGRES.run(&mut conn).await?;
+            conn.close().await.map_err(unreachable)
         }
         DatabaseKind::Sqlite => {
-            let pool = sqlx_backend::sqlite_pool(url, &settings).map_err(unreachable)?;
-            SQLITE.run(&pool).await?;
-            pool.close().await;
+            let options = sqlx_backend::sqlite_options(url, settings.acquire_timeout).map_err(invalid)?;
+            let mut conn = timed(settings, options.connect()).await.map_err(unreachable)?;
+            SQLITE.run(&mut conn).await?;
+            conn.close().await.map_err(unreachable)
         }
     }
-    Ok(())
+}
+
+/// `connect`, failing after the pool's timeout like a pooled connection would.
+async fn timed<C>(
+    settings: &PoolSettings,
+    connect: impl std::future::Future<Output = Result<C, sqlx::Error>>,
+) -> Result<C, sqlx::Error> {
+    tokio::time::timeout(settings.acquire_timeout, connect).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }

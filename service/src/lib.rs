@@ -23,4 +23,4 @@ pub mod rules;
 pub use error::{Loc, RepositoryError, ServiceError, Violation};
 pub use model::{Order, OrderItem, Size, Status};
 pub use orders::OrdersService;
-pub use repository::{GuardedWrite, OrderFilter, OrdersRepository};
+pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats};

@@ -17,6 +17,15 @@ pub struct OrderFilter {
     pub offset: i64,
 }
 
+/// A repository's connection pool at one moment, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, in use or idle.
+    pub open: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+}
+
 /// Result of a write that only applies while the order is in certain statuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardedWrite {
@@ -66,4 +75,12 @@ pub trait OrdersRepository: Send + Sync + 'static {
 
     /// One round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), RepositoryError>;
+
+    /// The connection pool right now; all zero where there is none.
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats::default()
+    }
+
+    /// Closes the pool at shutdown, after in-flight queries have finished.
+    async fn close(&self) {}
 }

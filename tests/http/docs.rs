@@ -18,8 +18,17 @@ async fn the_document_and_the_router_agree() {
     let doc = send(&app, get("/openapi.json")).await;
     assert_eq!(doc.status, StatusCode::OK);
     let paths = doc.body["paths"].as_object().expect("paths");
-    let expected =
-        ["/hi", "/hi/blocking", "/orders", "/orders/{order_id}", "/orders/{order_id}/pay", "/orders/{order_id}/cancel"];
+    let expected = [
+        "/health",
+        "/ready",
+        "/metrics",
+        "/hi",
+        "/hi/blocking",
+        "/orders",
+        "/orders/{order_id}",
+        "/orders/{order_id}/pay",
+        "/orders/{order_id}/cancel",
+    ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort_unstable();
     let mut expected = expected.to_vec();

@@ -40,7 +40,8 @@ async fn a_thousand_concurrent_greetings_take_one_delay() {
 #[actix_web::test]
 async fn blocking_work_does_not_stall_async_requests() {
     let Some((slow, _db)) = state(Backend::Diesel, DatabaseKind::Sqlite, Duration::from_secs(2)).await else { return };
-    let fast = web::AppState { hi_delay: Duration::ZERO, ..slow.clone() };
+    let http = web::HttpSettings { hi_delay: Duration::ZERO, ..(*slow.http).clone() };
+    let fast = web::AppState { http: std::sync::Arc::new(http), ..slow.clone() };
     let slow_app = std::rc::Rc::new(test::init_service(web::app(slow)).await);
     let fast_app = test::init_service(web::app(fast)).await;
 

@@ -8,10 +8,11 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test;
 use data::testing::TestDatabase;
 use data::{Backend, DatabaseKind, PoolSettings};
-use orders_api::config::Config;
+use orders_api::config::{Config, LogFormat, ServerSettings};
 use rstest_reuse::template;
 use serde_json::{Value, json};
 use std::time::Duration;
+use web::HttpSettings;
 
 /// Every test applying this runs four times: each backend on each database.
 #[template]
@@ -29,11 +30,19 @@ pub async fn state(backend: Backend, kind: DatabaseKind, hi_delay: Duration) -> 
     let config = Config {
         database_url: db.url.clone(),
         backend,
-        host: "127.0.0.1".into(),
-        port: 0,
-        workers: None,
-        hi_delay,
         pool: PoolSettings::default(),
+        startup_timeout: Duration::ZERO,
+        http: HttpSettings { hi_delay, ..HttpSettings::default() },
+        server: ServerSettings {
+            host: "127.0.0.1".into(),
+            port: 0,
+            workers: None,
+            max_connections: 100,
+            keep_alive: Duration::from_secs(5),
+            client_timeout: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(5),
+        },
+        log_format: LogFormat::Text,
     };
     let state = orders_api::build_state(&config).await.expect("build the app state");
     Some((state, db))

@@ -28,6 +28,7 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
     tags(
         (name = "orders", description = "Orders and their life cycle: created → paid → … , or cancelled"),
         (name = "greeting", description = "The shy greeting, async and blocking"),
+        (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
 struct ApiDoc;

@@ -15,8 +15,8 @@ pub enum ApiError {
     Service(ServiceError),
     /// The input could not be read or broke a rule (422).
     Invalid(Vec<ValidationDetail>),
-    /// The body exceeds [`crate::BODY_LIMIT`] (413).
-    PayloadTooLarge,
+    /// The body exceeds the limit, in bytes (413).
+    PayloadTooLarge(usize),
     /// The body is not JSON (415).
     UnsupportedMediaType,
     /// The body could not be read from the connection (400).
@@ -49,7 +49,7 @@ impl ApiError {
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => "internal error".into(),
             Self::Service(error) => error.to_string(),
             Self::Invalid(_) => "invalid input".into(),
-            Self::PayloadTooLarge => format!("Request body is larger than {} bytes", crate::BODY_LIMIT),
+            Self::PayloadTooLarge(limit) => format!("Request body is larger than {limit} bytes"),
             Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
             Self::BadBody => "Request body could not be read".into(),
             Self::NotFound => "Not Found".into(),
@@ -78,7 +78,7 @@ impl ResponseError for ApiError {
             Self::Service(ServiceError::Conflict { .. }) => StatusCode::CONFLICT,
             Self::Service(ServiceError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadBody => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

@@ -10,8 +10,8 @@ use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 
-/// A JSON request body of type `T`: `application/json`, at most [`crate::BODY_LIMIT`]
-/// bytes (413 beyond), and every parse error reported with its path.
+/// A JSON request body of type `T`: `application/json`, at most
+/// [`HttpSettings::body_limit`](crate::HttpSettings) bytes (413 beyond), and every parse error reported with its path.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -25,15 +25,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .ok()
             .flatten()
             .is_some_and(|mime| mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
-        // The limit comes from the app's `PayloadConfig`; an oversized Content-Length is
-        // refused before any of the body is read.
+        // The limit is the app's `PayloadConfig`; an oversized Content-Length is refused
+        // before any of the body is read.
+        let limit = req.app_data::<web::Data<crate::AppState>>().map_or(0, |state| state.http.body_limit);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
             let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge(limit),
                 _ => ApiError::BadBody,
             })?;
             parse_json(&bytes).map(JsonBody)

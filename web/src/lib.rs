@@ -17,37 +17,63 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod schemas;
+pub mod telemetry;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, web};
 use service::OrdersService;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
-/// Largest accepted request body; larger ones get 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// Limits and policies of the HTTP layer; the binary reads them from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Largest accepted request body in bytes; larger ones get 413.
+    pub body_limit: usize,
+    /// Origins allowed to call the API from a browser; empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// How long `/hi` and `/hi/blocking` wait before answering.
+    pub hi_delay: Duration,
+}
 
-/// What every worker's app shares.
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { body_limit: 64 * 1024, cors_origins: Vec::new(), hi_delay: Duration::from_secs(1) }
+    }
+}
+
+/// What every worker's app shares; built once per process.
 #[derive(Clone)]
 pub struct AppState {
     /// The orders use cases.
     pub orders: OrdersService,
-    /// How long `/hi` and `/hi/blocking` wait before answering.
-    pub hi_delay: Duration,
-    /// The OpenAPI document and the route table derived from it, built once.
+    /// Limits and policies.
+    pub http: Arc<HttpSettings>,
+    /// The OpenAPI document and the route table derived from it.
     pub api: Arc<docs::Api>,
+    /// Request and pool metrics.
+    pub metrics: telemetry::Metrics,
 }
 
 impl AppState {
-    /// State for an app over `orders`, with the OpenAPI document built.
-    pub fn new(orders: OrdersService, hi_delay: Duration) -> Self {
-        Self { orders, hi_delay, api: Arc::new(docs::Api::new()) }
+    /// State for an app over `orders`: builds the OpenAPI document and the metrics.
+    pub fn new(orders: OrdersService, http: HttpSettings) -> Self {
+        // Registering fixed, valid metric names in a fresh registry cannot fail.
+        let metrics = telemetry::Metrics::new().unwrap_or_else(|e| panic!("metrics registry: {e}"));
+        Self { orders, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics }
     }
 }
 
-/// The whole application: routes, docs, extractor settings and fallbacks.
+/// The whole application: routes, docs, extractor settings, middleware and fallbacks.
+///
+/// Middleware, outermost first: request span and id (tracing-actix-web), metrics, CORS
+/// (only with `cors_origins`), security headers.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -60,15 +86,49 @@ pub fn app(
     >,
 > {
     let swagger = docs::swagger_ui(&state.api);
+    let metrics = state.metrics.clone();
+    let counted = move |request: ServiceRequest, next: actix_web::middleware::Next<_>| {
+        let in_flight = metrics.start_request();
+        async move {
+            let response = next.call(request).await;
+            drop(in_flight);
+            response
+        }
+    };
     App::new()
         .into_utoipa_app()
         .configure(handlers::routes)
         .into_app()
         .app_data(web::Data::new(state.orders.clone()))
-        .app_data(web::Data::new(state.clone()))
-        .app_data(web::PayloadConfig::new(BODY_LIMIT))
+        .app_data(web::PayloadConfig::new(state.http.body_limit))
         .app_data(extract::path_config())
         .service(swagger)
         .service(docs::docs_redirect)
         .default_service(web::to(docs::fallback))
+        // `wrap` puts each middleware outside the previous ones: the last runs first.
+        .wrap(security_headers())
+        .wrap(Condition::new(!state.http.cors_origins.is_empty(), cors(&state.http.cors_origins)))
+        .wrap(from_fn(counted))
+        .wrap(state.metrics.requests.clone())
+        .wrap(from_fn(telemetry::echo_request_id))
+        .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+        .app_data(web::Data::new(state))
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, telemetry::REQUEST_ID])
+        .expose_headers([header::LOCATION, telemetry::REQUEST_ID])
+        .max_age(3600)
 }

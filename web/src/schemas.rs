@@ -109,6 +109,14 @@ pub struct ListOrdersQuery {
     pub offset: Option<i64>,
 }
 
+/// Body of `/health` and `/ready`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct HealthSchema {
+    /// Always `"ok"`; failures answer with an error status instead.
+    pub status: &'static str,
+}
+
 /// Every error but 422: `{"detail": "message"}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"detail": "Order with ID 3fa85f64-5717-4562-b3fc-2c963f66afa6 not found"}))]

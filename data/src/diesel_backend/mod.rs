@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use deadpool_diesel::Runtime;
 use diesel::QueryResult;
 use diesel::connection::TransactionManager;
-use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, PoolStats, RepositoryError, Status};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -118,6 +118,16 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.run(|conn| conn.batch_execute("SELECT 1")).await
     }
+
+    fn pool_stats(&self) -> PoolStats {
+        let status = self.pool.status();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        PoolStats { open: count(status.size), idle: count(status.available) }
+    }
+
+    async fn close(&self) {
+        self.pool.close();
+    }
 }
 
 /// Opens diesel connections for the pool, on the blocking threadpool: `establish` is a
@@ -179,8 +189,18 @@ fn pool<C: OrderQueries>(url: &str, setup: &str, settings: &PoolSettings) -> Res
 }
 
 /// A diesel repository on Postgres.
+///
+/// libpq's `connect_timeout` is set from the pool timeout unless the URL sets it, so a
+/// connection attempt to an unreachable server does not hold a blocking thread for long.
 pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel::PgConnection>, ConnectError> {
-    pool(url, "", settings)
+    let url = if url.contains("connect_timeout=") {
+        url.to_owned()
+    } else {
+        let seconds = settings.acquire_timeout.as_secs().max(1);
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}connect_timeout={seconds}")
+    };
+    pool(&url, "", settings)
 }
 
 /// A diesel repository on SQLite. Each connection gets the settings that sqlx applies
@@ -200,7 +220,7 @@ fn corrupt(error: CorruptRow) -> diesel::result::Error {
 fn classify(error: diesel::result::Error) -> RepositoryError {
     use diesel::result::{DatabaseErrorKind, Error};
     let unavailable = match &error {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
         // SQLite reports a lock held past the busy timeout as an unknown error.
         Error::DatabaseError(DatabaseErrorKind::Unknown, info) => info.message().contains("database is locked"),
         _ => false,

@@ -14,6 +14,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Database, Pool};
 use std::str::FromStr;
+use std::time::Duration;
 
 /// Orders stored through sqlx in database `DB` (Postgres or SQLite).
 #[derive(Debug, Clone)]
@@ -33,22 +34,32 @@ impl<DB: Database> SqlxOrders<DB> {
     }
 }
 
-/// A Postgres pool sized and timed by `settings`. Connections are opened lazily.
-pub fn postgres_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Postgres>, sqlx::Error> {
-    let options = PgConnectOptions::from_str(url)?;
-    Ok(pool_options(settings).connect_lazy_with(options))
+/// Connection options for a Postgres URL.
+pub fn postgres_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    PgConnectOptions::from_str(url)
 }
 
-/// A SQLite pool sized and timed by `settings`; the file is created if missing.
-pub fn sqlite_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Sqlite>, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
+/// Connection options for a SQLite URL; the file is created if missing.
+pub fn sqlite_options(url: &str, busy_timeout: Duration) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         // WAL lets readers go on while one writer writes; NORMAL sync is safe with WAL.
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(settings.acquire_timeout);
-    Ok(pool_options(settings).connect_lazy_with(options))
+        .busy_timeout(busy_timeout))
+}
+
+/// A Postgres pool sized and timed by `settings`. Connections are opened on demand, so
+/// the pool outlives database outages: a request during one fails after the timeout.
+pub fn postgres_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Postgres>, sqlx::Error> {
+    Ok(pool_options(settings).connect_lazy_with(postgres_options(url)?))
+}
+
+/// A SQLite pool sized and timed by `settings`. Writers wait for each other up to the
+/// pool's timeout (SQLite's busy timeout), then fail as "unavailable".
+pub fn sqlite_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Sqlite>, sqlx::Error> {
+    Ok(pool_options(settings).connect_lazy_with(sqlite_options(url, settings.acquire_timeout)?))
 }
 
 fn pool_options<DB: Database>(settings: &PoolSettings) -> sqlx::pool::PoolOptions<DB> {

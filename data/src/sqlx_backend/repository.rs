@@ -6,7 +6,7 @@ use super::{JoinedRow, SqlxOrders, classify, corrupt, orders_from};
 use crate::storage::{DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, PoolStats, RepositoryError, Status};
 use sqlx::{QueryBuilder, Transaction};
 use uuid::Uuid;
 
@@ -130,6 +130,14 @@ impl OrdersRepository for SqlxOrders<Db> {
     async fn ping(&self) -> Result<(), RepositoryError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(classify)?;
         Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats { open: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX) }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }
 

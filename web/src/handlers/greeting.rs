@@ -19,7 +19,7 @@ pub const GREETING: &str = "Hello? World?";
 )]
 #[get("/hi")]
 pub async fn hi(state: web::Data<AppState>) -> web::Json<&'static str> {
-    tokio::time::sleep(state.hi_delay).await;
+    tokio::time::sleep(state.http.hi_delay).await;
     web::Json(GREETING)
 }
 
@@ -37,7 +37,7 @@ pub async fn hi(state: web::Data<AppState>) -> web::Json<&'static str> {
 )]
 #[get("/hi/blocking")]
 pub async fn hi_blocking(state: web::Data<AppState>) -> Result<web::Json<&'static str>, ApiError> {
-    let delay = state.hi_delay;
+    let delay = state.http.hi_delay;
     web::block(move || std::thread::sleep(delay)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(web::Json(GREETING))
 }

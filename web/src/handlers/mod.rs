@@ -3,13 +3,17 @@
 //! it with actix and with the OpenAPI document in one call, so no route goes undocumented.
 
 pub mod greeting;
+pub mod operations;
 pub mod orders;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every operation. A new resource adds its handlers here.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(greeting::hi)
+    cfg.service(operations::health)
+        .service(operations::ready)
+        .service(operations::metrics)
+        .service(greeting::hi)
         .service(greeting::hi_blocking)
         .service(orders::list_orders)
         .service(orders::create_order)
