@@ -3,5 +3,9 @@
 mod docs;
 mod errors;
 mod greeting;
+mod operations;
 mod orders;
+mod outage;
+#[path = "../shared/proxy.rs"]
+mod proxy;
 mod support;

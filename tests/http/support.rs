@@ -27,12 +27,20 @@ pub fn all_backends(#[case] backend: Backend, #[case] kind: DatabaseKind) {}
 /// the test must skip (no Postgres outside CI).
 pub async fn state(backend: Backend, kind: DatabaseKind, hi_delay: Duration) -> Option<(web::AppState, TestDatabase)> {
     let db = TestDatabase::create(kind).await?;
-    let config = Config {
-        database_url: db.url.clone(),
+    let mut config = config(&db.url, backend);
+    config.http.hi_delay = hi_delay;
+    let state = orders_api::build_state(&config).await.expect("build the app state");
+    Some((state, db))
+}
+
+/// The configuration the tests run with: defaults, no greeting delay, a short pool timeout.
+pub fn config(database_url: &str, backend: Backend) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
         backend,
-        pool: PoolSettings::default(),
+        pool: PoolSettings { max_connections: 5, acquire_timeout: Duration::from_millis(500) },
         startup_timeout: Duration::ZERO,
-        http: HttpSettings { hi_delay, ..HttpSettings::default() },
+        http: HttpSettings { hi_delay: Duration::ZERO, ..HttpSettings::default() },
         server: ServerSettings {
             host: "127.0.0.1".into(),
             port: 0,
@@ -43,9 +51,7 @@ pub async fn state(backend: Backend, kind: DatabaseKind, hi_delay: Duration) -> 
             shutdown_timeout: Duration::from_secs(5),
         },
         log_format: LogFormat::Text,
-    };
-    let state = orders_api::build_state(&config).await.expect("build the app state");
-    Some((state, db))
+    }
 }
 
 /// A response, read whole.

@@ -259,3 +259,19 @@ mod sqlite {
 
     include!("queries.rs");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_query_is_an_internal_error_and_the_pool_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("{}/orders.db", dir.path().display());
+        let orders = sqlite(&url, &PoolSettings::default()).unwrap();
+        let outcome = orders.run(|_: &mut diesel::SqliteConnection| -> QueryResult<()> { panic!("a bug") }).await;
+        assert!(matches!(outcome, Err(RepositoryError::Internal(e)) if e.to_string().contains("did not finish")));
+        // The poisoned connection is not handed out again; the next query works.
+        orders.ping().await.unwrap();
+    }
+}

@@ -1,0 +1,89 @@
+//! Database outages, for real: a TCP proxy between the app and Postgres is cut and
+//! restored, and a pool is exhausted by a lock held elsewhere.
+
+use crate::proxy::Proxy;
+use crate::support::*;
+use actix_web::http::StatusCode;
+use actix_web::test;
+use data::testing::TestDatabase;
+use data::{Backend, DatabaseKind, PoolSettings};
+use rstest::rstest;
+use sqlx::Connection;
+use std::net::SocketAddr;
+
+/// `url` with its host and port replaced by `address`.
+fn through(url: &str, address: SocketAddr) -> (String, String) {
+    let (head, rest) = url.split_once('@').expect("a URL with user@host");
+    let (host, path) = rest.split_once('/').expect("a URL with a database");
+    (format!("{head}@{address}/{path}"), host.to_owned())
+}
+
+#[rstest]
+#[case::sqlx(Backend::Sqlx)]
+#[case::diesel(Backend::Diesel)]
+#[actix_web::test]
+async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[case] backend: Backend) {
+    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
+    let (_, postgres) = through(&db.url, "0.0.0.0:0".parse().unwrap());
+    let proxy = Proxy::start(postgres).await;
+    let (url, _) = through(&db.url, proxy.address);
+    let state = orders_api::build_state(&config(&url, backend)).await.expect("start through the proxy");
+    let app = test::init_service(web::app(state)).await;
+    let mut acknowledged = vec![place_order(&app).await];
+
+    proxy.cut();
+    for request in
+        [post_json("/orders", &latte()), get("/orders"), get("/ready"), get(&format!("/orders/{}", acknowledged[0]))]
+    {
+        let reply = send(&app, request).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", reply.body);
+        assert!(reply.body["detail"].is_string());
+    }
+    assert_eq!(send(&app, get("/health")).await.status, StatusCode::OK, "alive while the database is away");
+
+    proxy.restore().await;
+    // Each attempt returns within the pool timeout; a bounded number of them must do.
+    let mut ready = false;
+    for _ in 0..40 {
+        if send(&app, get("/ready")).await.status == StatusCode::OK {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "the service recovers with no restart");
+    acknowledged.push(place_order(&app).await);
+    for id in &acknowledged {
+        assert_eq!(send(&app, get(&format!("/orders/{id}"))).await.status, StatusCode::OK, "order {id} kept");
+    }
+    let listed = send(&app, get("/orders")).await;
+    assert_eq!(listed.body["orders"].as_array().unwrap().len(), acknowledged.len(), "503s wrote nothing");
+}
+
+/// With every pooled connection busy, a request fails after the pool timeout with 503
+/// instead of waiting forever; the busy one still completes.
+#[rstest]
+#[case::sqlx(Backend::Sqlx)]
+#[case::diesel(Backend::Diesel)]
+#[actix_web::test]
+async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backend) {
+    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
+    let mut config = config(&db.url, backend);
+    config.pool = PoolSettings { max_connections: 1, acquire_timeout: std::time::Duration::from_millis(300) };
+    let state = orders_api::build_state(&config).await.unwrap();
+    let app = test::init_service(web::app(state)).await;
+
+    // Another client locks the table: the pool's only connection will wait on it.
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
+
+    let blocked = send(&app, get("/orders"));
+    let refused = async {
+        let reply = send(&app, get("/orders")).await;
+        lock.commit().await.unwrap();
+        reply
+    };
+    let (blocked, refused) = futures::join!(blocked, refused);
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(blocked.status, StatusCode::OK);
+}
