@@ -16,7 +16,8 @@ pub struct Config {
     pub database_url: String,
     /// `DATA_BACKEND`: `sqlx` (default) or `diesel`.
     pub backend: Backend,
-    /// `DB_POOL_MAX` (default 10) and `DB_POOL_TIMEOUT_MS` (default 5000).
+    /// `DB_POOL_MAX` (default 10), `DB_POOL_TIMEOUT_MS` (default 5000) and
+    /// `DB_STATEMENT_TIMEOUT_MS` (default 30000, Postgres only).
     pub pool: PoolSettings,
     /// `DB_STARTUP_TIMEOUT_S`: how long start-up waits for the database (default 30).
     pub startup_timeout: Duration,
@@ -89,6 +90,7 @@ impl Config {
             pool: PoolSettings {
                 max_connections: at_least_one("DB_POOL_MAX", var("DB_POOL_MAX", 10)?)?,
                 acquire_timeout: Duration::from_millis(var("DB_POOL_TIMEOUT_MS", 5000)?),
+                statement_timeout: Duration::from_millis(var("DB_STATEMENT_TIMEOUT_MS", 30_000)?),
             },
             startup_timeout: Duration::from_secs(var("DB_STARTUP_TIMEOUT_S", 30)?),
             http: HttpSettings {

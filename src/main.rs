@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use orders_api::config::{Config, LogFormat};
 use orders_api::{build_state, mask_password, server};
 use std::process::ExitCode;
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -46,7 +47,7 @@ async fn run(command: Command) -> Result<(), String> {
         return Ok(());
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    init_logging(config.log_format);
+    let _flush_logs_on_exit = init_logging(config.log_format);
     let url = mask_password(&config.database_url);
     let state = build_state(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if let Command::Migrate = command {
@@ -60,11 +61,18 @@ async fn run(command: Command) -> Result<(), String> {
 
 /// Logs to stdout, one line per event and one per finished request (with its id, route,
 /// status and time). `RUST_LOG` filters; `LOG_FORMAT=json` writes JSON lines.
-fn init_logging(format: LogFormat) {
+///
+/// Writing to stdout can block (a full pipe, a slow collector), so a background thread
+/// writes the lines; the workers only queue them. Lines still queued are written when
+/// the returned guard drops, at exit.
+fn init_logging(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE).with_writer(writer);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
     }
+    guard
 }

@@ -59,7 +59,8 @@ impl fmt::Display for Backend {
 pub enum DatabaseKind {
     /// `postgres://` or `postgresql://`.
     Postgres,
-    /// `sqlite:` (a file, created if missing, or `sqlite::memory:`).
+    /// `sqlite:` and a file path; the file is created if missing. In-memory databases
+    /// are refused: each pooled connection would see a database of its own.
     Sqlite,
 }
 
@@ -68,7 +69,7 @@ impl DatabaseKind {
     pub fn of(url: &str) -> Result<Self, ConnectError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
-        } else if url.starts_with("sqlite:") {
+        } else if url.starts_with("sqlite:") && !url.contains(":memory:") && !url.contains("mode=memory") {
             Ok(Self::Sqlite)
         } else {
             Err(ConnectError::UnsupportedUrl)
@@ -81,25 +82,55 @@ impl DatabaseKind {
 pub struct PoolSettings {
     /// Most connections open at once.
     pub max_connections: u32,
-    /// How long a request waits for a connection before failing with "unavailable".
+    /// How long a request waits for a connection (and, on SQLite, for a lock; on
+    /// Postgres with diesel, for a new connection) before failing with "unavailable".
     pub acquire_timeout: Duration,
+    /// Longest a Postgres statement may run, lock waits included, before it is
+    /// cancelled and the request fails with "unavailable".
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
     }
+}
+
+/// A pooled connection idle for longer than this is checked with a round trip before
+/// use; busier ones are trusted, and dropped when a query fails on them.
+const IDLE_CHECK: Duration = Duration::from_secs(10);
+
+/// Whether a Postgres SQLSTATE means "try again later" rather than "bug": connection
+/// exceptions (08), authorization (28, a password rotated under us), insufficient
+/// resources (53), shutdown (57P0x), the statement timeout (57014), serialization
+/// failures and deadlocks (40001, 40P01), read-only after a failover (25006).
+fn is_transient_sqlstate(code: &str) -> bool {
+    ["08", "28", "53", "57P0"].iter().any(|class| code.starts_with(class))
+        || ["40001", "40P01", "25006", "57014"].contains(&code)
+}
+
+/// Whether a SQLite result code (extended codes included) means "try again later":
+/// busy or locked past the busy timeout.
+fn is_transient_sqlite_code(code: &str) -> bool {
+    code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// Why the data layer could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The URL names no supported database.
-    #[error("unsupported database URL: expected postgres://… or sqlite:…")]
+    #[error("unsupported database URL: expected postgres://… or sqlite://path (not in-memory)")]
     UnsupportedUrl,
     /// The URL or its options are malformed.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// The pool could not be built from the settings.
+    #[error("invalid pool settings: {0}")]
+    Pool(String),
     /// Migrations could not be applied.
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -144,4 +175,35 @@ pub fn open(url: &str, backend: Backend, settings: &PoolSettings) -> Result<Arc<
 
 fn invalid_url(error: sqlx::Error) -> ConnectError {
     ConnectError::InvalidUrl(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_database() {
+        assert_eq!(DatabaseKind::of("postgres://u@h/db").unwrap(), DatabaseKind::Postgres);
+        assert_eq!(DatabaseKind::of("postgresql://u@h/db").unwrap(), DatabaseKind::Postgres);
+        assert_eq!(DatabaseKind::of("sqlite://orders.db").unwrap(), DatabaseKind::Sqlite);
+        for refused in ["sqlite::memory:", "sqlite://file?mode=memory", "mysql://h/db", "orders.db"] {
+            assert!(DatabaseKind::of(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn transient_codes_are_told_from_bugs() {
+        for code in ["08006", "57P01", "57014", "40001", "40P01", "53300", "28P01", "25006"] {
+            assert!(is_transient_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "22021", "42P01", "40002", "42501"] {
+            assert!(!is_transient_sqlstate(code), "{code}");
+        }
+        for code in ["5", "517", "6", "262"] {
+            assert!(is_transient_sqlite_code(code), "{code}");
+        }
+        for code in ["19", "2067", "1", "14"] {
+            assert!(!is_transient_sqlite_code(code), "{code}");
+        }
+    }
 }

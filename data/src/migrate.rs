@@ -12,13 +12,14 @@ pub static POSTGRES: Migrator = sqlx::migrate!("../migrations/postgres");
 pub static SQLITE: Migrator = sqlx::migrate!("../migrations/sqlite");
 
 /// Brings `url`'s database up to the latest migration, over one connection of its own.
-/// Safe to run from many instances at once: sqlx takes a lock (advisory on Postgres).
+/// On Postgres, safe to run from many instances at once: sqlx takes an advisory lock.
+/// (On SQLite there is no such lock; one process owns the file anyway.)
 pub async fn run(url: &str, kind: DatabaseKind, settings: &PoolSettings) -> Result<(), ConnectError> {
     let invalid = |e: sqlx::Error| ConnectError::InvalidUrl(e.to_string());
     let unreachable = |e: sqlx::Error| ConnectError::Unreachable(e.to_string());
     match kind {
         DatabaseKind::Postgres => {
-            let options = sqlx_backend::postgres_options(url).map_err(invalid)?;
+            let options = sqlx_backend::postgres_options(url, settings).map_err(invalid)?;
             let mut conn = timed(settings, options.connect()).await.map_err(unreachable)?;
             POSTGRES.run(&mut conn).await?;
             conn.close().await.map_err(unreachable)

@@ -56,7 +56,7 @@ impl OrdersService {
         self.transition(id, "pay", Status::Paid, rules::PAYABLE).await
     }
 
-    /// Cancels an order that is not yet dispatched.
+    /// Cancels an order that is `created`, `paid` or in `progress`.
     pub async fn cancel(&self, id: Uuid) -> Result<Order, ServiceError> {
         self.transition(id, "cancel", Status::Cancelled, rules::CANCELLABLE).await
     }

@@ -10,7 +10,7 @@ pub const MAX_ITEMS: usize = 50;
 pub const MAX_PRODUCT_CHARS: usize = 100;
 /// Allowed quantity per item.
 pub const QUANTITY: std::ops::RangeInclusive<i64> = 1..=1000;
-/// Default and largest page size of a listing.
+/// Default page size of a listing.
 pub const DEFAULT_LIMIT: i64 = 20;
 /// Largest page size of a listing.
 pub const MAX_LIMIT: i64 = 100;
@@ -35,6 +35,9 @@ pub fn validate_items(items: &[OrderItem]) -> Result<(), Vec<Violation>> {
         let at = |field| vec![Loc::Index(index), Loc::Field(field)];
         if item.product.trim().is_empty() {
             violations.push(violation(at("product"), "String should not be blank", "string_blank"));
+        } else if item.product.chars().any(char::is_control) {
+            let msg = "String should not contain control characters";
+            violations.push(violation(at("product"), msg, "string_control_characters"));
         } else if item.product.chars().count() > MAX_PRODUCT_CHARS {
             let msg = format!("String should have at most {MAX_PRODUCT_CHARS} characters");
             violations.push(violation(at("product"), msg, "string_too_long"));
@@ -104,6 +107,14 @@ mod tests {
                 (vec![Loc::Index(2), Loc::Field("quantity")], "less_than_equal"),
             ]
         );
+    }
+
+    #[test]
+    fn rejects_control_characters() {
+        // Postgres cannot store NUL in text; no product name needs control characters.
+        for product in ["a\u{0}b", "tab\there", "new\nline"] {
+            assert_eq!(validate_items(&[item(product, 1)]).unwrap_err()[0].kind, "string_control_characters");
+        }
     }
 
     #[test]

@@ -73,6 +73,12 @@ fn bad_bodies() -> Vec<(&'static str, Value, Value, &'static str)> {
             "string_blank",
         ),
         (
+            "NUL in product",
+            json!({"order": [item(json!("a\u{0}b"), json!("small"), json!(1))]}),
+            json!(["body", "order", 0, "product"]),
+            "string_control_characters",
+        ),
+        (
             "101 characters",
             json!({"order": [item(json!("é".repeat(101)), json!("small"), json!(1))]}),
             json!(["body", "order", 0, "product"]),

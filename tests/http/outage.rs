@@ -68,7 +68,11 @@ async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[cas
 async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backend) {
     let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
     let mut config = config(&db.url, backend);
-    config.pool = PoolSettings { max_connections: 1, acquire_timeout: std::time::Duration::from_millis(300) };
+    config.pool = PoolSettings {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_millis(300),
+        ..PoolSettings::default()
+    };
     let state = orders_api::build_state(&config).await.unwrap();
     let app = test::init_service(web::app(state)).await;
 
@@ -86,4 +90,29 @@ async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backe
     let (blocked, refused) = futures::join!(blocked, refused);
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(blocked.status, StatusCode::OK);
+}
+
+/// A statement stuck behind a lock on a live Postgres is cancelled after the statement
+/// timeout: 503, not a request hanging as long as the lock is held.
+#[rstest]
+#[case::sqlx(Backend::Sqlx)]
+#[case::diesel(Backend::Diesel)]
+#[actix_web::test]
+async fn a_stuck_statement_is_cancelled_with_503(#[case] backend: Backend) {
+    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
+    let mut config = config(&db.url, backend);
+    config.pool.statement_timeout = std::time::Duration::from_millis(200);
+    let state = orders_api::build_state(&config).await.unwrap();
+    let app = test::init_service(web::app(state)).await;
+    let id = place_order(&app).await;
+
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
+    let stuck = send(&app, post(&format!("/orders/{id}/pay"))).await;
+    assert_eq!(stuck.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", stuck.body);
+    lock.rollback().await.unwrap();
+
+    let paid = send(&app, post(&format!("/orders/{id}/pay"))).await;
+    assert_eq!(paid.status, StatusCode::OK, "the cancelled payment changed nothing: {:?}", paid.body);
 }

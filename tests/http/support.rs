@@ -38,7 +38,11 @@ pub fn config(database_url: &str, backend: Backend) -> Config {
     Config {
         database_url: database_url.to_owned(),
         backend,
-        pool: PoolSettings { max_connections: 5, acquire_timeout: Duration::from_millis(500) },
+        pool: PoolSettings {
+            max_connections: 5,
+            acquire_timeout: Duration::from_millis(500),
+            ..PoolSettings::default()
+        },
         startup_timeout: Duration::ZERO,
         http: HttpSettings { hi_delay: Duration::ZERO, ..HttpSettings::default() },
         server: ServerSettings {

@@ -2,7 +2,7 @@
 //! `{"detail": "message"}`, or for 422 a list of located problems, like FastAPI.
 //! Internal causes are logged here and never sent to the client.
 
-use crate::schemas::{ErrorBody, ValidationDetail, ValidationErrorBody};
+use crate::schemas::{ErrorBody, LocItem, ValidationDetail, ValidationErrorBody};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use service::{Loc, ServiceError, Violation};
@@ -31,7 +31,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// One validation problem at `loc`.
-    pub fn invalid(loc: Vec<serde_json::Value>, msg: impl Into<String>, kind: &str) -> Self {
+    pub fn invalid(loc: Vec<LocItem>, msg: impl Into<String>, kind: &str) -> Self {
         Self::Invalid(vec![ValidationDetail { loc, msg: msg.into(), kind: kind.to_owned() }])
     }
 
@@ -114,7 +114,7 @@ fn details(prefix: &[&str], violations: &[Violation]) -> Vec<ValidationDetail> {
     violations
         .iter()
         .map(|v| {
-            let mut loc: Vec<serde_json::Value> = prefix.iter().map(|p| (*p).into()).collect();
+            let mut loc: Vec<LocItem> = prefix.iter().map(|p| (*p).into()).collect();
             loc.extend(v.loc.iter().map(|step| match step {
                 Loc::Field(name) => (*name).into(),
                 Loc::Index(index) => (*index).into(),

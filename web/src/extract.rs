@@ -2,11 +2,11 @@
 //! place (`loc`), the way FastAPI does, instead of actix's plain-text 400s.
 
 use crate::error::ApiError;
+use crate::schemas::LocItem;
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -46,7 +46,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let mut loc: Vec<Value> = vec!["body".into()];
+        let mut loc: Vec<LocItem> = vec!["body".into()];
         loc.extend(path_steps(error.path()));
         json_problem(loc, error.into_inner())
     })?;
@@ -54,7 +54,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-fn json_problem(mut loc: Vec<Value>, error: serde_json::Error) -> ApiError {
+fn json_problem(mut loc: Vec<LocItem>, error: serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let message = error.to_string();
     let kind = match error.classify() {
@@ -89,7 +89,7 @@ fn data_error_kind(message: &str) -> &'static str {
     }
 }
 
-fn path_steps(path: &serde_path_to_error::Path) -> impl Iterator<Item = Value> + '_ {
+fn path_steps(path: &serde_path_to_error::Path) -> impl Iterator<Item = LocItem> + '_ {
     use serde_path_to_error::Segment;
     path.iter().filter_map(|segment| match segment {
         Segment::Seq { index } => Some((*index).into()),
@@ -112,7 +112,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
         let result = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs))
             .map(QueryParams)
             .map_err(|error| {
-                let mut loc: Vec<Value> = vec!["query".into()];
+                let mut loc: Vec<LocItem> = vec!["query".into()];
                 loc.extend(path_steps(error.path()));
                 let message = error.inner().to_string();
                 let kind = if message.contains("bool") { "bool_parsing" } else { "value_error" };
@@ -126,8 +126,8 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 /// this API is a UUID; a resource with other kinds would pick its message here.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, req| {
-        let names: Vec<Value> = req.match_info().iter().map(|(name, _)| name.into()).collect();
-        let mut loc: Vec<Value> = vec!["path".into()];
+        let names: Vec<LocItem> = req.match_info().iter().map(|(name, _)| name.into()).collect();
+        let mut loc: Vec<LocItem> = vec!["path".into()];
         loc.extend(names);
         ApiError::invalid(loc, "Input should be a valid UUID", "uuid_parsing").into()
     })

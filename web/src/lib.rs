@@ -99,6 +99,8 @@ pub fn app(
         .into_utoipa_app()
         .configure(handlers::routes)
         .into_app()
+        // Handlers take only what they use: the orders handlers `Data<OrdersService>`,
+        // the rest `Data<AppState>`.
         .app_data(web::Data::new(state.orders.clone()))
         .app_data(web::PayloadConfig::new(state.http.body_limit))
         .app_data(extract::path_config())

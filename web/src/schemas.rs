@@ -133,12 +133,33 @@ pub struct ValidationErrorBody {
     pub detail: Vec<ValidationDetail>,
 }
 
+/// One step of a problem's location: a name, or an index in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LocItem {
+    /// A field or parameter name.
+    Name(String),
+    /// A position in a list.
+    Index(usize),
+}
+
+impl From<&str> for LocItem {
+    fn from(name: &str) -> Self {
+        Self::Name(name.to_owned())
+    }
+}
+
+impl From<usize> for LocItem {
+    fn from(index: usize) -> Self {
+        Self::Index(index)
+    }
+}
+
 /// One problem in the input.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ValidationDetail {
     /// Where: `"body"`, `"query"` or `"path"`, then field names and list indexes.
-    #[schema(value_type = Vec<Object>)]
-    pub loc: Vec<serde_json::Value>,
+    pub loc: Vec<LocItem>,
     /// What is wrong.
     pub msg: String,
     /// A stable kind, e.g. `missing`, `less_than_equal`.

@@ -13,7 +13,7 @@ pub mod schema;
 mod types;
 
 use crate::storage::CorruptRow;
-use crate::{ConnectError, PoolSettings};
+use crate::{ConnectError, IDLE_CHECK, PoolSettings};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_diesel::Runtime;
@@ -66,8 +66,17 @@ impl<C: OrderQueries> DieselOrders<C> {
     {
         let connection = self.pool.get().await.map_err(|e| RepositoryError::Unavailable(e.into()))?;
         match connection.interact(query).await {
-            Ok(result) => result.map_err(classify),
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => {
+                let error = classify(error);
+                if let RepositoryError::Unavailable(_) = error {
+                    // The connection may be broken: close it rather than hand it out again.
+                    drop(deadpool::managed::Object::take(connection));
+                }
+                Err(error)
+            }
             // A panic in a query (or its cancellation) is a bug: report it, keep serving.
+            // The connection's mutex is poisoned, so the pool will not reuse it.
             Err(error) => Err(RepositoryError::Internal(format!("query did not finish: {error}").into())),
         }
     }
@@ -131,8 +140,9 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
 }
 
 /// Opens diesel connections for the pool, on the blocking threadpool: `establish` is a
-/// blocking call too. Each new connection first runs `setup`; a returning one is checked
-/// with a round trip, so connections broken by a database restart are replaced.
+/// blocking call too. Each new connection first runs `setup`; one that was idle for a
+/// while is checked with a round trip before reuse, so connections broken by a database
+/// restart are replaced.
 pub struct ConnectionManager<C> {
     url: Arc<str>,
     setup: Arc<str>,
@@ -158,8 +168,16 @@ impl<C: OrderQueries> deadpool::managed::Manager for ConnectionManager<C> {
     async fn recycle(
         &self,
         connection: &mut Self::Type,
-        _: &deadpool::managed::Metrics,
+        metrics: &deadpool::managed::Metrics,
     ) -> deadpool::managed::RecycleResult<Self::Error> {
+        if connection.is_mutex_poisoned() {
+            return Err(deadpool::managed::RecycleError::message("a query panicked on this connection"));
+        }
+        // Connections in steady use are trusted (`run` drops those that fail); only an
+        // idle one, which may have died unnoticed, costs a round trip.
+        if metrics.last_used() < IDLE_CHECK {
+            return Ok(());
+        }
         let check = connection.interact(|conn| {
             if C::TransactionManager::is_broken_transaction_manager(conn) {
                 return Err(deadpool_diesel::Error::BrokenTransactionManger);
@@ -184,32 +202,38 @@ fn pool<C: OrderQueries>(url: &str, setup: &str, settings: &PoolSettings) -> Res
         .recycle_timeout(timeout)
         .runtime(Runtime::Tokio1)
         .build()
-        .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        .map_err(|e| ConnectError::Pool(e.to_string()))?;
     Ok(DieselOrders { pool })
 }
 
 /// A diesel repository on Postgres.
 ///
-/// libpq's `connect_timeout` is set from the pool timeout unless the URL sets it, so a
-/// connection attempt to an unreachable server does not hold a blocking thread for long.
+/// libpq's `connect_timeout` is set from the pool timeout and the server's
+/// `statement_timeout` from the settings, unless the URL sets them, so neither a dead
+/// server nor a stuck statement holds a blocking thread for long.
 pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel::PgConnection>, ConnectError> {
-    let url = if url.contains("connect_timeout=") {
-        url.to_owned()
-    } else {
-        let seconds = settings.acquire_timeout.as_secs().max(1);
-        let separator = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{separator}connect_timeout={seconds}")
+    let mut url = url.to_owned();
+    let mut add = |parameter: &str, value: String| {
+        if !url.contains(&format!("{parameter}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{parameter}={value}"));
+        }
     };
+    add("connect_timeout", settings.acquire_timeout.as_secs().max(1).to_string());
+    add("options", format!("-c%20statement_timeout%3D{}", settings.statement_timeout.as_millis()));
     pool(&url, "", settings)
 }
 
 /// A diesel repository on SQLite. Each connection gets the settings that sqlx applies
 /// through its connect options.
 pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel::SqliteConnection>, ConnectError> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    // Parse the URL as sqlx does, so both backends open the same file.
+    let options = crate::sqlx_backend::sqlite_options(url, settings.acquire_timeout)
+        .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+    let path = options.get_filename().to_string_lossy().into_owned();
     let busy_ms = settings.acquire_timeout.as_millis();
     let setup = format!("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms}; PRAGMA synchronous = NORMAL;");
-    pool(path, &setup, settings)
+    pool(&path, &setup, settings)
 }
 
 fn corrupt(error: CorruptRow) -> diesel::result::Error {
@@ -218,11 +242,18 @@ fn corrupt(error: CorruptRow) -> diesel::result::Error {
 
 /// Sorts diesel errors into "try again later" (503) and "bug" (500).
 fn classify(error: diesel::result::Error) -> RepositoryError {
-    use diesel::result::{DatabaseErrorKind, Error};
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
     let unavailable = match &error {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
-        // SQLite reports a lock held past the busy timeout as an unknown error.
-        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => info.message().contains("database is locked"),
+        Error::DatabaseError(
+            Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure | Kind::ReadOnlyTransaction,
+            _,
+        ) => true,
+        // diesel reports other codes as `Unknown` with only a message: a statement
+        // timeout or deadlock on Postgres, a lock held past the busy timeout on SQLite.
+        Error::DatabaseError(_, info) => {
+            const TRANSIENT: [&str; 3] = ["statement timeout", "deadlock detected", "database is locked"];
+            TRANSIENT.iter().any(|message| info.message().contains(message))
+        }
         _ => false,
     };
     if unavailable { RepositoryError::Unavailable(Box::new(error)) } else { RepositoryError::Internal(Box::new(error)) }

@@ -1,6 +1,10 @@
-// The diesel queries: plain synchronous functions, no async anywhere. Compiled once per
-// connection type by `include!` in `mod.rs`, where `Conn`, `schema` and
-// `write_transaction` are defined. Called only from the threadpool, via `interact`.
+// NOT A MODULE: this file is compiled twice, by `include!` in `diesel_backend/mod.rs`,
+// once inside `mod postgres` and once inside `mod sqlite`. Each includer defines:
+//   `Conn`              — diesel's connection type;
+//   `schema`            — the `table!` module for that database (`schema.rs`);
+//   `write_transaction` — how that database opens a write transaction.
+// Plain synchronous functions, no async anywhere: they run on the blocking threadpool,
+// called through `interact` by `DieselOrders::run`.
 
 use super::{OrderQueries, corrupt};
 use crate::storage::{DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};

@@ -7,8 +7,8 @@
 
 mod types;
 
-use crate::PoolSettings;
 use crate::storage::{self, ItemRow, OrderRow};
+use crate::{IDLE_CHECK, PoolSettings};
 use service::{Order, RepositoryError};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -34,9 +34,10 @@ impl<DB: Database> SqlxOrders<DB> {
     }
 }
 
-/// Connection options for a Postgres URL.
-pub fn postgres_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
-    PgConnectOptions::from_str(url)
+/// Connection options for a Postgres URL, with the statement timeout of `settings`.
+pub fn postgres_options(url: &str, settings: &PoolSettings) -> Result<PgConnectOptions, sqlx::Error> {
+    let timeout = settings.statement_timeout.as_millis().to_string();
+    Ok(PgConnectOptions::from_str(url)?.options([("statement_timeout", timeout.as_str())]))
 }
 
 /// Connection options for a SQLite URL; the file is created if missing.
@@ -53,7 +54,7 @@ pub fn sqlite_options(url: &str, busy_timeout: Duration) -> Result<SqliteConnect
 /// A Postgres pool sized and timed by `settings`. Connections are opened on demand, so
 /// the pool outlives database outages: a request during one fails after the timeout.
 pub fn postgres_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Postgres>, sqlx::Error> {
-    Ok(pool_options(settings).connect_lazy_with(postgres_options(url)?))
+    Ok(pool_options(settings).connect_lazy_with(postgres_options(url, settings)?))
 }
 
 /// A SQLite pool sized and timed by `settings`. Writers wait for each other up to the
@@ -63,7 +64,20 @@ pub fn sqlite_pool(url: &str, settings: &PoolSettings) -> Result<Pool<sqlx::Sqli
 }
 
 fn pool_options<DB: Database>(settings: &PoolSettings) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new().max_connections(settings.max_connections).acquire_timeout(settings.acquire_timeout)
+    sqlx::pool::PoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        // sqlx pings a connection when it returns to the pool, so a busy connection needs
+        // no second ping before use; one that sat idle (maybe through an outage) gets one.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > IDLE_CHECK {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// One row of `orders LEFT JOIN order_items`.
@@ -98,9 +112,11 @@ fn classify(error: sqlx::Error) -> RepositoryError {
     let unavailable = match &error {
         PoolTimedOut | PoolClosed | Io(_) | Tls(_) | Protocol(_) | WorkerCrashed => true,
         Database(db) => db.code().is_some_and(|code| {
-            // Postgres: connection exceptions (08xxx), shutdown and too many clients
-            // (57P0x, 53300). SQLite: busy or locked beyond the busy timeout (5, 6).
-            code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
+            if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                crate::is_transient_sqlstate(&code)
+            } else {
+                crate::is_transient_sqlite_code(&code)
+            }
         }),
         _ => false,
     };

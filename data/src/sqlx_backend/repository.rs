@@ -1,6 +1,9 @@
-// The sqlx queries, compiled once per database by `include!` in `mod.rs`, where `Db` and
-// `BEGIN_WRITE` are defined. The SQL is plain and portable: `$n` placeholders work on
-// Postgres and SQLite alike, and values go through the encodings in `types.rs`.
+// NOT A MODULE: this file is compiled twice, by `include!` in `sqlx_backend/mod.rs`,
+// once inside `mod postgres` and once inside `mod sqlite`. Each includer defines:
+//   `Db`          — sqlx's database type (`sqlx::Postgres` or `sqlx::Sqlite`);
+//   `BEGIN_WRITE` — the statement that opens a write transaction.
+// The SQL is plain and portable: `$n` placeholders work on Postgres and SQLite alike,
+// and values go through the encodings in `types.rs`.
 
 use super::{JoinedRow, SqlxOrders, classify, corrupt, orders_from};
 use crate::storage::{DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};

@@ -50,7 +50,7 @@ pub async fn list_orders(
     responses(
         (status = 201, description = "The order, placed", body = GetOrderSchema,
          headers(("Location" = String, description = "The order's URL"))),
-        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 413, description = "Body larger than the limit (BODY_LIMIT_BYTES)", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
@@ -87,7 +87,7 @@ pub async fn get_order(
     Ok(web::Json(order.into()))
 }
 
-/// Replaces the items of an order that is not paid yet.
+/// Replaces the items of an order that is still `created`.
 #[utoipa::path(
     tag = "orders",
     params(("order_id" = Uuid, Path, description = "The order's id")),
@@ -96,7 +96,7 @@ pub async fn get_order(
         (status = 200, description = "The order, updated", body = GetOrderSchema),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order is no longer `created`", body = ErrorBody),
-        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 413, description = "Body larger than the limit (BODY_LIMIT_BYTES)", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 422, description = "Malformed id or invalid body", body = ValidationErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
