@@ -32,9 +32,9 @@ run() { # backend url
                   "POST an order|/orders|-s bench/post_order.lua"; do
     IFS='|' read -r name path extra <<<"$scenario"
     # shellcheck disable=SC2086
-    rps=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" $extra "http://127.0.0.1:$PORT$path" \
-      | awk '/Requests\/sec/ {print $2} /Latency/ {lat=$2" avg, "} /Non-2xx/ {bad=" non-2xx: "$4} END {}' | tr '\n' ' ')
-    printf '%-8s %-9s %-18s %s\n' "$1" "${2%%:*}" "$name" "$rps req/s"
+    result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency $extra "http://127.0.0.1:$PORT$path" \
+      | awk '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$5} END {printf "%10s req/s  p99 %-9s non-2xx %s", rps, p99, bad+0}')
+    printf '%-7s %-9s %-17s %s\n' "$1" "${2%%:*}" "$name" "$result"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
