@@ -24,6 +24,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+pub use storage::WriteGate;
 
 /// Which library talks to the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,11 +163,17 @@ pub fn open(url: &str, backend: Backend, settings: &PoolSettings) -> Result<Arc<
     Ok(match (backend, DatabaseKind::of(url)?) {
         (Backend::Sqlx, DatabaseKind::Postgres) => {
             let pool = sqlx_backend::postgres_pool(url, settings).map_err(invalid_url)?;
-            Arc::new(sqlx_backend::SqlxOrders::new(pool))
+            Arc::new(sqlx_backend::SqlxOrders::new(
+                pool,
+                WriteGate::new(DatabaseKind::Postgres, settings.acquire_timeout),
+            ))
         }
         (Backend::Sqlx, DatabaseKind::Sqlite) => {
             let pool = sqlx_backend::sqlite_pool(url, settings).map_err(invalid_url)?;
-            Arc::new(sqlx_backend::SqlxOrders::new(pool))
+            Arc::new(sqlx_backend::SqlxOrders::new(
+                pool,
+                WriteGate::new(DatabaseKind::Sqlite, settings.acquire_timeout),
+            ))
         }
         (Backend::Diesel, DatabaseKind::Postgres) => Arc::new(diesel_backend::postgres(url, settings)?),
         (Backend::Diesel, DatabaseKind::Sqlite) => Arc::new(diesel_backend::sqlite(url, settings)?),

@@ -12,7 +12,8 @@
 pub mod schema;
 mod types;
 
-use crate::storage::CorruptRow;
+use crate::DatabaseKind;
+use crate::storage::{CorruptRow, WriteGate};
 use crate::{ConnectError, IDLE_CHECK, PoolSettings};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -52,6 +53,7 @@ pub trait OrderQueries: diesel::Connection + Send + 'static {
 /// Orders stored through diesel over connection type `C`, queried on the threadpool.
 pub struct DieselOrders<C: OrderQueries> {
     pool: Managed<C>,
+    writers: WriteGate,
 }
 
 impl<C: OrderQueries> DieselOrders<C> {
@@ -80,6 +82,16 @@ impl<C: OrderQueries> DieselOrders<C> {
             Err(error) => Err(RepositoryError::Internal(format!("query did not finish: {error}").into())),
         }
     }
+
+    /// [`run`](Self::run) for a write: waits its turn first (see [`WriteGate`]).
+    async fn write<T, Q>(&self, query: Q) -> Result<T, RepositoryError>
+    where
+        T: Send + 'static,
+        Q: FnOnce(&mut C) -> QueryResult<T> + Send + 'static,
+    {
+        let _turn = self.writers.enter().await?;
+        self.run(query).await
+    }
 }
 
 #[async_trait]
@@ -87,7 +99,7 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
     async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
         // The closure outlives this call on another thread, so it owns its data.
         let order = order.clone();
-        self.run(move |conn| conn.insert_order(&order)).await
+        self.write(move |conn| conn.insert_order(&order)).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
@@ -106,7 +118,7 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let (items, allowed) = (items.to_vec(), allowed.to_vec());
-        self.run(move |conn| conn.replace_items(id, &items, &allowed, at)).await
+        self.write(move |conn| conn.replace_items(id, &items, &allowed, at)).await
     }
 
     async fn set_status(
@@ -117,11 +129,11 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let allowed = allowed.to_vec();
-        self.run(move |conn| conn.set_status(id, to, &allowed, at)).await
+        self.write(move |conn| conn.set_status(id, to, &allowed, at)).await
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
-        self.run(move |conn| conn.delete_order(id)).await
+        self.write(move |conn| conn.delete_order(id)).await
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {
@@ -191,7 +203,12 @@ impl<C: OrderQueries> deadpool::managed::Manager for ConnectionManager<C> {
     }
 }
 
-fn pool<C: OrderQueries>(url: &str, setup: &str, settings: &PoolSettings) -> Result<DieselOrders<C>, ConnectError> {
+fn pool<C: OrderQueries>(
+    url: &str,
+    setup: &str,
+    settings: &PoolSettings,
+    kind: DatabaseKind,
+) -> Result<DieselOrders<C>, ConnectError> {
     let manager = ConnectionManager { url: url.into(), setup: setup.into(), _connection: PhantomData };
     let timeout = Some(settings.acquire_timeout);
     let pool = deadpool::managed::Pool::builder(manager)
@@ -203,7 +220,7 @@ fn pool<C: OrderQueries>(url: &str, setup: &str, settings: &PoolSettings) -> Res
         .runtime(Runtime::Tokio1)
         .build()
         .map_err(|e| ConnectError::Pool(e.to_string()))?;
-    Ok(DieselOrders { pool })
+    Ok(DieselOrders { pool, writers: WriteGate::new(kind, settings.acquire_timeout) })
 }
 
 /// A diesel repository on Postgres.
@@ -221,7 +238,7 @@ pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diese
     };
     add("connect_timeout", settings.acquire_timeout.as_secs().max(1).to_string());
     add("options", format!("-c%20statement_timeout%3D{}", settings.statement_timeout.as_millis()));
-    pool(&url, "", settings)
+    pool(&url, "", settings, DatabaseKind::Postgres)
 }
 
 /// A diesel repository on SQLite. Each connection gets the settings that sqlx applies
@@ -233,7 +250,7 @@ pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel:
     let path = options.get_filename().to_string_lossy().into_owned();
     let busy_ms = settings.acquire_timeout.as_millis();
     let setup = format!("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms}; PRAGMA synchronous = NORMAL;");
-    pool(&path, &setup, settings)
+    pool(&path, &setup, settings, DatabaseKind::Sqlite)
 }
 
 fn corrupt(error: CorruptRow) -> diesel::result::Error {

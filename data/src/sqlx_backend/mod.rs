@@ -7,25 +7,27 @@
 
 mod types;
 
-use crate::storage::{self, ItemRow, OrderRow};
+use crate::storage::{self, ItemRow, OrderRow, WriteGate};
 use crate::{IDLE_CHECK, PoolSettings};
 use service::{Order, RepositoryError};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Database, Pool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Orders stored through sqlx in database `DB` (Postgres or SQLite).
 #[derive(Debug, Clone)]
 pub struct SqlxOrders<DB: Database> {
     pool: Pool<DB>,
+    writers: Arc<WriteGate>,
 }
 
 impl<DB: Database> SqlxOrders<DB> {
-    /// A repository over an existing pool.
-    pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+    /// A repository over an existing pool; its writes pass `writers`.
+    pub fn new(pool: Pool<DB>, writers: WriteGate) -> Self {
+        Self { pool, writers: Arc::new(writers) }
     }
 
     /// The pool, e.g. to run migrations or to close it at shutdown.

@@ -43,6 +43,7 @@ const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = $1";
 #[async_trait]
 impl OrdersRepository for SqlxOrders<Db> {
     async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        let _turn = self.writers.enter().await?;
         async {
             let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
             sqlx::query(INSERT_ORDER)
@@ -87,6 +88,7 @@ impl OrdersRepository for SqlxOrders<Db> {
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
+        let _turn = self.writers.enter().await?;
         async {
             let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
             let mut update = QueryBuilder::<Db>::new("UPDATE orders SET updated = ");
@@ -110,6 +112,7 @@ impl OrdersRepository for SqlxOrders<Db> {
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
+        let _turn = self.writers.enter().await?;
         async {
             let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
             let mut update = QueryBuilder::<Db>::new("UPDATE orders SET status = ");
@@ -126,6 +129,7 @@ impl OrdersRepository for SqlxOrders<Db> {
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
+        let _turn = self.writers.enter().await?;
         let done = sqlx::query(DELETE_ORDER).bind(DbUuid(id)).execute(&self.pool).await.map_err(classify)?;
         Ok(done.rows_affected() > 0)
     }
