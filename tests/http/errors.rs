@@ -184,3 +184,18 @@ async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
     assert_eq!(on_item.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(on_item.header(header::ALLOW), "GET, PUT, DELETE");
 }
+
+#[apply(all_backends)]
+#[actix_web::test]
+async fn whole_numbers_written_as_floats_are_integers(backend: Backend, kind: DatabaseKind) {
+    let Some((state, _db)) = state(backend, kind, Duration::ZERO).await else { return };
+    let app = test::init_service(web::app(state)).await;
+    let body = json!({"order": [{"product": "tea", "size": "small", "quantity": 3.0}]});
+    let reply = send(&app, post_json("/orders", &body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    assert_eq!(reply.body["order"][0]["quantity"], 3);
+    let fraction = json!({"order": [{"product": "tea", "size": "small", "quantity": 2.5}]});
+    let refused = send(&app, post_json("/orders", &fraction)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["detail"][0]["loc"], json!(["body", "order", 0, "quantity"]));
+}

@@ -11,19 +11,60 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"product": "cappuccino", "size": "medium", "quantity": 1}))]
 pub struct OrderItemSchema {
-    /// Product name, 1 to 100 characters, not blank.
-    #[schema(min_length = 1, max_length = 100, example = "cappuccino")]
+    /// Product name: 1 to 100 characters, not blank, no control characters. (The pattern
+    /// states `service::rules` for clients that validate before sending: one character
+    /// that is neither white space nor a control character (Unicode Cc), and no control
+    /// characters at all.)
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
+        example = "cappuccino"
+    )]
     pub product: String,
     /// Cup size.
     pub size: SizeSchema,
     /// How many, 1 to 1000.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "whole_number")]
     #[schema(minimum = 1, maximum = 1000, default = 1, format = Int64)]
     pub quantity: i64,
 }
 
 fn one() -> i64 {
     1
+}
+
+/// An integer, also when written as a float with no fraction (`2.0`): JSON Schema counts
+/// those as integers, and so do the clients generated from the document.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct WholeNumber;
+
+    impl serde::de::Visitor<'_> for WholeNumber {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+            Ok(n)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<i64, E> {
+            // Exact below 2^53; larger whole floats are far outside any valid quantity.
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                Ok(f as i64)
+            } else {
+                Err(E::invalid_type(serde::de::Unexpected::Float(f), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(WholeNumber)
 }
 
 /// Cup size.

@@ -15,7 +15,7 @@ pub const GREETING: &str = "Hello? World?";
 /// concurrent calls all finish after about one delay.
 #[utoipa::path(
     tag = "greeting",
-    responses((status = 200, description = "The greeting", body = String, example = json!(GREETING)))
+    responses((status = 200, description = "The greeting", body = String, content_type = "application/json", example = json!(GREETING)))
 )]
 #[get("/hi")]
 pub async fn hi(state: web::Data<AppState>) -> web::Json<&'static str> {
@@ -31,7 +31,7 @@ pub async fn hi(state: web::Data<AppState>) -> web::Json<&'static str> {
 #[utoipa::path(
     tag = "greeting",
     responses(
-        (status = 200, description = "The greeting", body = String, example = json!(GREETING)),
+        (status = 200, description = "The greeting", body = String, content_type = "application/json", example = json!(GREETING)),
         (status = 500, description = "The blocking task failed", body = crate::schemas::ErrorBody),
     )
 )]
