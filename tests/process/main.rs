@@ -9,6 +9,7 @@ mod proxy;
 use data::DatabaseKind;
 use data::testing::TestDatabase;
 use proxy::Proxy;
+use rstest::rstest;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -164,10 +165,18 @@ async fn a_late_database_is_waited_for() {
     assert!(service.exit_status().await.success());
 }
 
+#[rstest]
+#[case::sqlx("sqlx")]
+#[case::diesel("diesel")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
+async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backend: &str) {
     let db = TestDatabase::create(DatabaseKind::Sqlite).await.unwrap();
-    let env = [("DATABASE_URL", db.url.as_str()), ("HI_DELAY_MS", "1500"), ("SHUTDOWN_TIMEOUT_S", "20")];
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("DATA_BACKEND", backend),
+        ("HI_DELAY_MS", "1500"),
+        ("SHUTDOWN_TIMEOUT_S", "20"),
+    ];
     let mut service = Service::start(&env);
     service.wait_until_healthy().await;
     let port = service.port;
@@ -219,10 +228,14 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly() {
     assert!(request(port, "GET /health", &[], "").await.is_err(), "no longer listening");
 }
 
+#[rstest]
+#[case::sqlx("sqlx")]
+#[case::diesel("diesel")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_logs_carry_the_request_id_and_never_the_body() {
+async fn json_logs_carry_the_request_id_and_never_the_body(#[case] backend: &str) {
     let db = TestDatabase::create(DatabaseKind::Sqlite).await.unwrap();
-    let mut service = Service::start(&[("DATABASE_URL", db.url.as_str()), ("LOG_FORMAT", "json")]);
+    let env = [("DATABASE_URL", db.url.as_str()), ("DATA_BACKEND", backend), ("LOG_FORMAT", "json")];
+    let mut service = Service::start(&env);
     service.wait_until_healthy().await;
     let body = r#"{"order": [{"product": "do-not-log-me", "size": "small"}]}"#;
     let (status, _) = request(service.port, "POST /orders", &[("X-Request-Id", "log-test-42")], body).await.unwrap();
