@@ -12,11 +12,22 @@ use config::Config;
 use service::OrdersService;
 use std::time::{Duration, Instant};
 
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] data::ConnectError),
+    /// The metrics could not be registered.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
 /// Everything the web app needs, built from `config`: migrations applied, pool open.
 ///
 /// A Postgres that is not up yet is retried with backoff for `config.startup_timeout`;
 /// then the last error is returned.
-pub async fn build_state(config: &Config) -> Result<web::AppState, data::ConnectError> {
+pub async fn build_state(config: &Config) -> Result<web::AppState, StartError> {
     let deadline = Instant::now() + config.startup_timeout;
     let mut backoff = Duration::from_millis(100);
     let repository = loop {
@@ -27,10 +38,10 @@ pub async fn build_state(config: &Config) -> Result<web::AppState, data::Connect
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
-            Err(error) => return Err(error),
+            Err(error) => return Err(error.into()),
         }
     };
-    Ok(web::AppState::new(OrdersService::new(repository), config.http.clone()))
+    Ok(web::AppState::new(OrdersService::new(repository), config.http.clone())?)
 }
 
 /// `url` with any password replaced by `***`, for logs and error messages.

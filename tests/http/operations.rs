@@ -15,7 +15,7 @@ use std::time::Duration;
 fn unreachable_app_state(backend: Backend) -> web::AppState {
     let config: Config = config("postgres://postgres:secret@127.0.0.1:9/orders", backend);
     let repository = data::open(&config.database_url, backend, &config.pool).expect("open lazily");
-    web::AppState::new(OrdersService::new(repository), config.http)
+    web::AppState::new(OrdersService::new(repository), config.http).expect("metrics")
 }
 
 #[rstest]

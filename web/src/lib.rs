@@ -63,10 +63,9 @@ pub struct AppState {
 
 impl AppState {
     /// State for an app over `orders`: builds the OpenAPI document and the metrics.
-    pub fn new(orders: OrdersService, http: HttpSettings) -> Self {
-        // Registering fixed, valid metric names in a fresh registry cannot fail.
-        let metrics = telemetry::Metrics::new().unwrap_or_else(|e| panic!("metrics registry: {e}"));
-        Self { orders, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics }
+    pub fn new(orders: OrdersService, http: HttpSettings) -> Result<Self, prometheus::Error> {
+        let metrics = telemetry::Metrics::new()?;
+        Ok(Self { orders, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics })
     }
 }
 
