@@ -16,7 +16,12 @@ pub async fn serve(state: web::AppState, settings: &ServerSettings) -> std::io::
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }
-    let result = server.bind((settings.host.as_str(), settings.port))?.run().await;
+    let server = server.bind((settings.host.as_str(), settings.port))?;
+    for address in server.addrs() {
+        // With PORT=0 the system picks the port; this line says which.
+        tracing::info!("listening on http://{address}");
+    }
+    let result = server.run().await;
     orders.close().await;
     tracing::info!("stopped");
     result

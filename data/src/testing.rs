@@ -55,9 +55,23 @@ impl TestDatabase {
             .await
             .expect("create test database");
         let _ = admin.close().await;
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-        let url = format!("{base}/{name}");
-        Some(Self { url, cleanup: Cleanup::Postgres { admin_url, name } })
+        let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        Some(Self { url: url.into(), cleanup: Cleanup::Postgres { admin_url, name } })
+    }
+
+    /// The `host:port` of a Postgres test database's server.
+    pub fn server_address(&self) -> String {
+        let url = url::Url::parse(&self.url).expect("a URL");
+        format!("{}:{}", url.host_str().unwrap_or("127.0.0.1"), url.port().unwrap_or(5432))
+    }
+
+    /// This database's URL with its server replaced by `address` (e.g. a proxy's).
+    pub fn url_through(&self, address: std::net::SocketAddr) -> String {
+        let mut url = url::Url::parse(&self.url).expect("a URL");
+        url.set_ip_host(address.ip()).expect("a URL with a host");
+        url.set_port(Some(address.port())).expect("a URL with a port");
+        url.into()
     }
 }
 

@@ -73,4 +73,6 @@ async fn swagger_ui_is_served_without_network() {
     assert!(script.contains("/openapi.json"), "{script}");
     assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
     assert_eq!(send(&app, get("/docs/swagger-ui-bundle.js")).await.status, StatusCode::OK);
+    let missing = send(&app, get("/docs/no-such-file.js")).await;
+    assert_eq!((missing.status, missing.body), (StatusCode::NOT_FOUND, serde_json::json!({"detail": "Not Found"})));
 }

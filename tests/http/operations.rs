@@ -7,20 +7,22 @@ use actix_web::test;
 use data::{Backend, DatabaseKind};
 use orders_api::config::Config;
 use rstest::rstest;
+use rstest_reuse::apply;
 use serde_json::json;
 use service::OrdersService;
 use std::time::Duration;
 
 /// An app whose database never answers: nothing listens on port 9.
 fn unreachable_app_state(backend: Backend) -> web::AppState {
-    let config: Config = config("postgres://postgres:secret@127.0.0.1:9/orders", backend);
+    let mut config: Config = config("postgres://postgres:secret@127.0.0.1:9/orders", backend);
+    config.pool.acquire_timeout = Duration::from_millis(500);
     let repository = data::open(&config.database_url, backend, &config.pool).expect("open lazily");
     web::AppState::new(OrdersService::new(repository), config.http).expect("metrics")
 }
 
 #[rstest]
-#[case::sqlx(Backend::Sqlx)]
-#[case::diesel(Backend::Diesel)]
+#[case::sqlx_postgres(Backend::Sqlx)]
+#[case::diesel_postgres(Backend::Diesel)]
 #[actix_web::test]
 async fn without_a_database_orders_get_503_and_the_service_is_not_ready(#[case] backend: Backend) {
     let app = test::init_service(web::app(unreachable_app_state(backend))).await;
@@ -36,9 +38,7 @@ async fn without_a_database_orders_get_503_and_the_service_is_not_ready(#[case] 
     }
 }
 
-#[rstest]
-#[case::sqlx_sqlite(Backend::Sqlx, DatabaseKind::Sqlite)]
-#[case::diesel_postgres(Backend::Diesel, DatabaseKind::Postgres)]
+#[apply(all_backends)]
 #[actix_web::test]
 async fn ready_when_the_database_answers(#[case] backend: Backend, #[case] kind: DatabaseKind) {
     let Some((state, _db)) = state(backend, kind, Duration::ZERO).await else { return };
@@ -131,6 +131,7 @@ async fn cors_allows_the_configured_origins_only() {
     let refused = send(&app, preflight("https://evil.example")).await;
     assert_eq!(refused.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), "");
     assert!(refused.status.is_client_error());
+    assert!(refused.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "a JSON error: {:?}", refused.raw);
 
     let simple = test::TestRequest::get().uri("/orders").insert_header((header::ORIGIN, "https://shop.example"));
     let reply = send(&app, simple.to_request()).await;

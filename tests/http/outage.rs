@@ -9,25 +9,18 @@ use data::testing::TestDatabase;
 use data::{Backend, DatabaseKind, PoolSettings};
 use rstest::rstest;
 use sqlx::Connection;
-use std::net::SocketAddr;
-
-/// `url` with its host and port replaced by `address`.
-fn through(url: &str, address: SocketAddr) -> (String, String) {
-    let (head, rest) = url.split_once('@').expect("a URL with user@host");
-    let (host, path) = rest.split_once('/').expect("a URL with a database");
-    (format!("{head}@{address}/{path}"), host.to_owned())
-}
 
 #[rstest]
-#[case::sqlx(Backend::Sqlx)]
-#[case::diesel(Backend::Diesel)]
+#[case::sqlx_postgres(Backend::Sqlx)]
+#[case::diesel_postgres(Backend::Diesel)]
 #[actix_web::test]
 async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[case] backend: Backend) {
     let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
-    let (_, postgres) = through(&db.url, "0.0.0.0:0".parse().unwrap());
-    let proxy = Proxy::start(postgres).await;
-    let (url, _) = through(&db.url, proxy.address);
-    let state = orders_api::build_state(&config(&url, backend)).await.expect("start through the proxy");
+    let proxy = Proxy::start(db.server_address()).await;
+    let mut config = config(&db.url_through(proxy.address), backend);
+    // Fail fast while the proxy is cut.
+    config.pool.acquire_timeout = std::time::Duration::from_millis(500);
+    let state = orders_api::build_state(&config).await.expect("start through the proxy");
     let app = test::init_service(web::app(state)).await;
     let mut acknowledged = vec![place_order(&app).await];
 
@@ -62,8 +55,8 @@ async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[cas
 /// With every pooled connection busy, a request fails after the pool timeout with 503
 /// instead of waiting forever; the busy one still completes.
 #[rstest]
-#[case::sqlx(Backend::Sqlx)]
-#[case::diesel(Backend::Diesel)]
+#[case::sqlx_postgres(Backend::Sqlx)]
+#[case::diesel_postgres(Backend::Diesel)]
 #[actix_web::test]
 async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backend) {
     let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
@@ -75,6 +68,8 @@ async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backe
     };
     let state = orders_api::build_state(&config).await.unwrap();
     let app = test::init_service(web::app(state)).await;
+    // Open the pool's connection now, so that connecting is not what the timeout measures.
+    assert_eq!(send(&app, get("/orders")).await.status, StatusCode::OK);
 
     // Another client locks the table: the pool's only connection will wait on it.
     let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
@@ -95,8 +90,8 @@ async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backe
 /// A statement stuck behind a lock on a live Postgres is cancelled after the statement
 /// timeout: 503, not a request hanging as long as the lock is held.
 #[rstest]
-#[case::sqlx(Backend::Sqlx)]
-#[case::diesel(Backend::Diesel)]
+#[case::sqlx_postgres(Backend::Sqlx)]
+#[case::diesel_postgres(Backend::Diesel)]
 #[actix_web::test]
 async fn a_stuck_statement_is_cancelled_with_503(#[case] backend: Backend) {
     let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };

@@ -33,16 +33,12 @@ pub async fn state(backend: Backend, kind: DatabaseKind, hi_delay: Duration) -> 
     Some((state, db))
 }
 
-/// The configuration the tests run with: defaults, no greeting delay, a short pool timeout.
+/// The configuration the tests run with: defaults, no greeting delay, a small pool.
 pub fn config(database_url: &str, backend: Backend) -> Config {
     Config {
         database_url: database_url.to_owned(),
         backend,
-        pool: PoolSettings {
-            max_connections: 5,
-            acquire_timeout: Duration::from_millis(500),
-            ..PoolSettings::default()
-        },
+        pool: PoolSettings { max_connections: 5, ..PoolSettings::default() },
         startup_timeout: Duration::ZERO,
         http: HttpSettings { hi_delay: Duration::ZERO, ..HttpSettings::default() },
         server: ServerSettings {

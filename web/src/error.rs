@@ -3,7 +3,10 @@
 //! Internal causes are logged here and never sent to the client.
 
 use crate::schemas::{ErrorBody, LocItem, ValidationDetail, ValidationErrorBody};
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, ResponseError};
 use service::{Loc, ServiceError, Violation};
 use std::fmt;
@@ -122,4 +125,34 @@ fn details(prefix: &[&str], violations: &[Violation]) -> Vec<ValidationDetail> {
             ValidationDetail { loc, msg: v.msg.clone(), kind: v.kind.to_owned() }
         })
         .collect()
+}
+
+/// Middleware: any error response that is not JSON yet — written by actix itself or by a
+/// library middleware (a refused CORS preflight, a missing Swagger UI file) — gets the
+/// API's `{"detail": …}` body, so clients parse one error format. Headers are kept.
+pub fn json_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|response: ServiceResponse<B>| {
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/json"));
+        if is_json {
+            return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        }
+        let (request, response) = response.into_parts();
+        let status = response.status();
+        let detail = match response.error() {
+            // Internal causes are for the log, not the client.
+            Some(error) if status.is_client_error() => error.to_string(),
+            _ => status.canonical_reason().unwrap_or("Error").to_owned(),
+        };
+        let mut json = HttpResponse::build(status).json(ErrorBody { detail });
+        for (name, value) in response.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                json.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, json).map_into_right_body()))
+    })
 }

@@ -71,8 +71,8 @@ impl AppState {
 
 /// The whole application: routes, docs, extractor settings, middleware and fallbacks.
 ///
-/// Middleware, outermost first: request span and id (tracing-actix-web), metrics, CORS
-/// (only with `cors_origins`), security headers.
+/// Middleware, outermost first: request span and id (tracing-actix-web), metrics, JSON
+/// error bodies, CORS (only with `cors_origins`), security headers.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -109,6 +109,7 @@ pub fn app(
         // `wrap` puts each middleware outside the previous ones: the last runs first.
         .wrap(security_headers())
         .wrap(Condition::new(!state.http.cors_origins.is_empty(), cors(&state.http.cors_origins)))
+        .wrap(error::json_errors())
         .wrap(from_fn(counted))
         .wrap(state.metrics.requests.clone())
         .wrap(from_fn(telemetry::echo_request_id))

@@ -230,15 +230,24 @@ fn pool<C: OrderQueries>(
 /// server nor a stuck statement holds a blocking thread for long.
 pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselOrders<diesel::PgConnection>, ConnectError> {
     let mut url = url.to_owned();
-    let mut add = |parameter: &str, value: String| {
-        if !url.contains(&format!("{parameter}=")) {
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&format!("{parameter}={value}"));
+    add_parameter(&mut url, "connect_timeout", &settings.acquire_timeout.as_secs().max(1).to_string());
+    if !url.contains("statement_timeout") {
+        let option = format!("-c%20statement_timeout%3D{}", settings.statement_timeout.as_millis());
+        match url.find("options=") {
+            // Keep the URL's own server options, and add ours in front.
+            Some(at) => url.insert_str(at + "options=".len(), &format!("{option}%20")),
+            None => add_parameter(&mut url, "options", &option),
         }
-    };
-    add("connect_timeout", settings.acquire_timeout.as_secs().max(1).to_string());
-    add("options", format!("-c%20statement_timeout%3D{}", settings.statement_timeout.as_millis()));
+    }
     pool(&url, "", settings, DatabaseKind::Postgres)
+}
+
+/// Appends `parameter=value` to `url` unless the URL sets it already.
+fn add_parameter(url: &mut String, parameter: &str, value: &str) {
+    if !url.contains(&format!("{parameter}=")) {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&format!("{parameter}={value}"));
+    }
 }
 
 /// A diesel repository on SQLite. Each connection gets the settings that sqlx applies
@@ -265,10 +274,18 @@ fn classify(error: diesel::result::Error) -> RepositoryError {
             Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure | Kind::ReadOnlyTransaction,
             _,
         ) => true,
-        // diesel reports other codes as `Unknown` with only a message: a statement
-        // timeout or deadlock on Postgres, a lock held past the busy timeout on SQLite.
+        // diesel reports other codes as `Unknown` with only a message (no SQLSTATE or
+        // SQLite result code), so these are matched by text: Postgres' English messages
+        // for a statement timeout, a deadlock, too many clients; SQLite's for locks held
+        // past the busy timeout. A server with non-English `lc_messages` gets 500 here.
         Error::DatabaseError(_, info) => {
-            const TRANSIENT: [&str; 3] = ["statement timeout", "deadlock detected", "database is locked"];
+            const TRANSIENT: [&str; 5] = [
+                "statement timeout",
+                "deadlock detected",
+                "too many clients",
+                "database is locked",
+                "database table is locked",
+            ];
             TRANSIENT.iter().any(|message| info.message().contains(message))
         }
         _ => false,
