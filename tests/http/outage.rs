@@ -24,7 +24,7 @@ async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[cas
     let app = test::init_service(web::app(state)).await;
     let mut acknowledged = vec![place_order(&app).await];
 
-    proxy.cut();
+    proxy.cut().await;
     for request in
         [post_json("/orders", &latte()), get("/orders"), get("/ready"), get(&format!("/orders/{}", acknowledged[0]))]
     {

@@ -10,12 +10,18 @@ use data::DatabaseKind;
 use data::testing::TestDatabase;
 use proxy::Proxy;
 use rstest::rstest;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for anything the service should do promptly.
+const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The service running as a child process, its output collected line by line.
 struct Service {
@@ -25,10 +31,12 @@ struct Service {
     stderr: Output,
 }
 
-/// Lines a child writes, collected by a thread that ends when the child closes the pipe.
+/// Lines a child writes, collected by a task that ends when the child closes the pipe.
+/// `count` changes with every line, so a test can wait for a line instead of polling.
 struct Output {
     lines: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+    count: watch::Receiver<usize>,
+    reader: Option<JoinHandle<()>>,
 }
 
 impl Service {
@@ -43,7 +51,8 @@ impl Service {
             .env("RUST_LOG", "info")
             .env("HI_DELAY_MS", "0")
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         for (name, value) in env {
             command.env(name, value);
         }
@@ -53,52 +62,49 @@ impl Service {
         Self { child, port: 0, stdout, stderr }
     }
 
-    /// Waits (bounded) for the port the service logs, then for `/health` to answer.
+    /// The first stdout line containing `text`, waited for as lines arrive.
+    async fn line_containing(&self, text: &str) -> String {
+        let mut count = self.stdout.count.clone();
+        let found = tokio::time::timeout(PATIENCE, async {
+            loop {
+                if let Some(line) = self.stdout().into_iter().find(|line| line.contains(text)) {
+                    return Some(line);
+                }
+                // An error means the pipe closed: the process exited.
+                count.changed().await.ok()?;
+            }
+        });
+        match found.await {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!("exited without logging {text:?}: {:?}", self.stderr()),
+            Err(_) => panic!("no {text:?} logged in {PATIENCE:?}: {:?}", self.stdout()),
+        }
+    }
+
+    /// Waits for the port the service logs once it listens; then `/health` must answer.
     async fn wait_until_healthy(&mut self) {
-        for _ in 0..200 {
-            let logged = self.stdout().iter().find_map(|line| {
-                let (_, rest) = line.split_once("listening on http://")?;
-                let digits: String = rest.split_once(':')?.1.chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().ok()
-            });
-            if let Some(port) = logged {
-                self.port = port;
-                break;
-            }
-            assert!(self.child.try_wait().unwrap().is_none(), "exited early: {:?}", self.stderr());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_ne!(self.port, 0, "no port logged: {:?}", self.stdout());
-        for _ in 0..200 {
-            if let Ok((200, _)) = request(self.port, "GET /health", &[], "").await {
-                return;
-            }
-            assert!(self.child.try_wait().unwrap().is_none(), "exited early: {:?}", self.stderr());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("not healthy in time: {:?}", self.stdout());
+        let line = self.line_containing("listening on http://").await;
+        let rest = line.split_once("listening on http://").map_or("", |(_, rest)| rest);
+        let address: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+        let digits = address.rsplit_once(':').map_or("", |(_, port)| port);
+        self.port = digits.parse().unwrap_or_else(|_| panic!("a port in {line:?}"));
+        assert_eq!(request(self.port, "GET /health", &[], "").await.unwrap().0, 200);
     }
 
     fn terminate(&self) {
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id().expect("running")).unwrap());
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     }
 
     /// The exit status, waited for with a bound; all output has been collected then.
     async fn exit_status(&mut self) -> ExitStatus {
-        for _ in 0..600 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                for output in [&mut self.stdout, &mut self.stderr] {
-                    if let Some(reader) = output.reader.take() {
-                        reader.join().unwrap();
-                    }
-                }
-                return status;
+        let status = tokio::time::timeout(PATIENCE, self.child.wait()).await.expect("exited in time").unwrap();
+        for output in [&mut self.stdout, &mut self.stderr] {
+            if let Some(reader) = output.reader.take() {
+                reader.await.unwrap();
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let _ = self.child.kill();
-        panic!("did not exit in time");
+        status
     }
 
     fn stdout(&self) -> Vec<String> {
@@ -110,22 +116,22 @@ impl Service {
     }
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn collect(stream: impl std::io::Read + Send + 'static) -> Output {
+fn collect(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> Output {
     let lines = Arc::new(Mutex::new(Vec::new()));
+    let (counter, count) = watch::channel(0);
     let sink = Arc::clone(&lines);
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
+    let reader = tokio::spawn(async move {
+        let mut input = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = input.next_line().await {
+            let total = {
+                let mut lines = sink.lock().unwrap();
+                lines.push(line);
+                lines.len()
+            };
+            counter.send_replace(total);
         }
     });
-    Output { lines, reader: Some(reader) }
+    Output { lines, count, reader: Some(reader) }
 }
 
 /// One HTTP/1.1 request on a new connection; the status and body of the reply. Gives up
@@ -180,13 +186,7 @@ async fn a_late_database_is_waited_for() {
     let proxy = Proxy::stopped(db.server_address()).await;
     let url = db.url_through(proxy.address);
     let mut service = Service::start(&[("DATABASE_URL", &url), ("DB_STARTUP_TIMEOUT_S", "60")]);
-    for _ in 0..200 {
-        if service.stdout().iter().any(|line| line.contains("database not ready")) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(service.stdout().iter().any(|line| line.contains("database not ready")));
+    service.line_containing("database not ready").await;
     proxy.restore().await;
     service.wait_until_healthy().await;
     assert_eq!(request(service.port, "GET /ready", &[], "").await.unwrap().0, 200);
@@ -213,33 +213,34 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backe
     // 20 slow requests, all inside the service (the scrape itself is the 21st) before
     // anything else starts, so none of them can be waiting in the kernel's queue.
     let slow: Vec<_> = (0..20).map(|_| tokio::spawn(request(port, "GET /hi", &[], ""))).collect();
+    // Each scrape is a round trip, which paces the polling; the count bounds it.
     let mut inside = false;
-    for _ in 0..200 {
+    for _ in 0..2000 {
         let (_, metrics) = request(port, "GET /metrics", &[], "").await.unwrap();
         let count = metrics.lines().find_map(|l| l.strip_prefix("orders_http_requests_in_flight ")).map(str::trim);
         if count.and_then(|c| c.parse::<u32>().ok()).is_some_and(|c| c >= 21) {
             inside = true;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(inside, "the slow requests reached the service");
 
     // Orders keep coming while the service stops. Once SIGTERM is sent, a new connection
     // may be refused (or dropped from the kernel's queue): that request was never accepted.
-    let terminated = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let placed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let terminated = Arc::new(AtomicBool::new(false));
+    let (placed_tx, mut placed) = watch::channel(0usize);
+    let placed_tx = Arc::new(placed_tx);
     let load: Vec<_> = (0..4)
         .map(|_| {
-            let (terminated, placed) = (Arc::clone(&terminated), Arc::clone(&placed));
+            let (terminated, placed) = (Arc::clone(&terminated), Arc::clone(&placed_tx));
             tokio::spawn(async move {
                 let body = r#"{"order": [{"product": "latte", "size": "small"}]}"#;
                 let mut failures = Vec::new();
                 for _ in 0..5000 {
                     match request(port, "POST /orders", &[], body).await {
-                        Ok((201, _)) => _ = placed.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+                        Ok((201, _)) => placed.send_modify(|n| *n += 1),
                         Ok((status, body)) => failures.push(format!("{status}: {body}")),
-                        Err(_) if terminated.load(std::sync::atomic::Ordering::SeqCst) => break,
+                        Err(_) if terminated.load(Ordering::SeqCst) => break,
                         Err(error) => failures.push(format!("before SIGTERM: {error}")),
                     }
                 }
@@ -247,14 +248,10 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backe
             })
         })
         .collect();
-    for _ in 0..200 {
-        if placed.load(std::sync::atomic::Ordering::SeqCst) >= 20 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let warmed_up = tokio::time::timeout(PATIENCE, placed.wait_for(|n| *n >= 20)).await;
+    assert!(warmed_up.is_ok_and(|r| r.is_ok()), "orders were placed before SIGTERM");
 
-    terminated.store(true, std::sync::atomic::Ordering::SeqCst);
+    terminated.store(true, Ordering::SeqCst);
     service.terminate();
     for reply in slow {
         let (status, body) = reply.await.unwrap().expect("an in-flight request is answered, not reset");
@@ -264,7 +261,6 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backe
         let failures = failures.await.unwrap();
         assert!(failures.is_empty(), "every accepted order answered 201: {failures:?}");
     }
-    assert!(placed.load(std::sync::atomic::Ordering::SeqCst) >= 20, "orders were placed during the test");
     assert!(service.exit_status().await.success(), "exit code 0");
     assert!(request(port, "GET /health", &[], "").await.is_err(), "no longer listening");
 }

@@ -44,23 +44,19 @@ impl Proxy {
         self.tasks.lock().unwrap().push(accept);
     }
 
-    /// Closes the listener and drops every connection.
-    pub fn cut(&self) {
-        for task in self.tasks.lock().unwrap().drain(..) {
+    /// Closes the listener and drops every connection; done when this returns.
+    pub async fn cut(&self) {
+        let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
+        for task in tasks {
             task.abort();
+            // An aborted task is finished (its sockets closed) once awaited.
+            let _ = task.await;
         }
     }
 
     /// Listens again on the same port.
     pub async fn restore(&self) {
-        // The aborted listener is dropped when its task is next polled; retry until free.
-        for _ in 0..100 {
-            if let Ok(listener) = TcpListener::bind(self.address).await {
-                return self.serve(listener);
-            }
-            tokio::task::yield_now().await;
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("could not listen on {} again", self.address);
+        let listener = TcpListener::bind(self.address).await.expect("the proxy's port is free again");
+        self.serve(listener);
     }
 }
