@@ -1,71 +1,99 @@
 //! Configuration from the environment (and a `.env` file, loaded by `main`). Every
-//! variable has a default that runs the service locally with no setup; a malformed
-//! value stops start-up with one line naming the variable. `.env.example` lists them.
+//! variable has a default that runs the service locally with no setup — the `Default`
+//! impls here and in the layers are the one source of each; `.env.example` repeats them
+//! for people, and a test keeps it in step. A malformed value stops start-up with one
+//! line naming the variable.
 
-use data::{Backend, PoolSettings};
-use std::env;
+use app_data::{Backend, PoolSettings};
+use app_web::HttpSettings;
+use std::env::VarError;
 use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
-use web::HttpSettings;
+use strum::{EnumString, VariantNames};
+
+/// Where the service keeps its data when `DATABASE_URL` is not set: a SQLite file next to
+/// where it runs, or, in a build without SQLite, a local Postgres database.
+#[cfg(feature = "sqlite")]
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://orders.db";
+/// Where the service keeps its data when `DATABASE_URL` is not set: a local Postgres.
+#[cfg(not(feature = "sqlite"))]
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/orders";
 
 /// The service's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// `DATABASE_URL`: `sqlite://orders.db` (default) or `postgres://user:pass@host/db`.
+    /// `DATABASE_URL`: `sqlite://path` or `postgres://user:pass@host/db`.
     pub database_url: String,
-    /// `DATA_BACKEND`: `sqlx` (default) or `diesel`.
+    /// `DATA_BACKEND`: `sqlx` or `diesel`, as far as they are compiled in.
     pub backend: Backend,
-    /// `DB_POOL_MAX` (default 10), `DB_POOL_TIMEOUT_MS` (default 5000) and
-    /// `DB_STATEMENT_TIMEOUT_MS` (default 30000, Postgres only).
+    /// `DB_POOL_MAX`, `DB_POOL_TIMEOUT_MS` and `DB_STATEMENT_TIMEOUT_MS` (Postgres only).
     pub pool: PoolSettings,
-    /// `DB_STARTUP_TIMEOUT_S`: how long start-up waits for the database (default 30).
+    /// `DB_STARTUP_TIMEOUT_S`: how long start-up waits for the database.
     pub startup_timeout: Duration,
     /// `BODY_LIMIT_BYTES`, `CORS_ORIGINS`, `HI_DELAY_MS`.
     pub http: HttpSettings,
     /// Listening address, connection limits and shutdown.
     pub server: ServerSettings,
-    /// `LOG_FORMAT`: `text` (default) or `json`.
+    /// `LOG_FORMAT`: `text` or `json`.
     pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            backend: Backend::default(),
+            pool: PoolSettings::default(),
+            startup_timeout: Duration::from_secs(30),
+            http: HttpSettings::default(),
+            server: ServerSettings::default(),
+            log_format: LogFormat::Text,
+        }
+    }
 }
 
 /// How the HTTP server listens and stops.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {
-    /// `HOST`: address to listen on (default `127.0.0.1`).
+    /// `HOST`: address to listen on.
     pub host: String,
-    /// `PORT`: port to listen on (default 8000).
+    /// `PORT`: port to listen on (0: the system picks one, and the log says which).
     pub port: u16,
     /// `WORKERS`: async worker threads (default: one per core).
     pub workers: Option<usize>,
-    /// `MAX_CONNECTIONS`: open connections per worker before new ones wait (default 10000).
+    /// `MAX_CONNECTIONS`: open connections per worker before new ones wait.
     pub max_connections: usize,
-    /// `KEEP_ALIVE_S`: how long an idle connection stays open (default 5).
+    /// `KEEP_ALIVE_S`: how long an idle connection stays open.
     pub keep_alive: Duration,
-    /// `CLIENT_TIMEOUT_MS`: how long a client may take to send a request's head (default 5000).
+    /// `CLIENT_TIMEOUT_MS`: how long a client may take to send a request's head.
     pub client_timeout: Duration,
-    /// `SHUTDOWN_TIMEOUT_S`: how long in-flight requests may finish after SIGTERM (default 30).
+    /// `SHUTDOWN_TIMEOUT_S`: how long in-flight requests may finish after SIGTERM.
     pub shutdown_timeout: Duration,
 }
 
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8000,
+            workers: None,
+            max_connections: 10_000,
+            keep_alive: Duration::from_secs(5),
+            client_timeout: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     Text,
     /// One JSON object per line, for log collectors.
     Json,
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "text" => Ok(Self::Text),
-            "json" => Ok(Self::Json),
-            _ => Err(format!("expected `text` or `json`, got `{s}`")),
-        }
-    }
 }
 
 /// A variable whose value cannot be used.
@@ -83,68 +111,133 @@ pub struct ConfigError {
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let defaults = HttpSettings::default();
+        Self::from_lookup(|name| std::env::var(name))
+    }
+
+    /// Reads the configuration from `lookup`, which answers like `std::env::var`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Result<String, VarError>) -> Result<Self, ConfigError> {
+        let vars = Vars(lookup);
+        let d = Self::default();
         Ok(Self {
-            database_url: var("DATABASE_URL", "sqlite://orders.db".to_owned())?,
-            backend: var("DATA_BACKEND", Backend::Sqlx)?,
+            database_url: vars.parsed("DATABASE_URL")?.unwrap_or(d.database_url),
+            backend: vars.choice("DATA_BACKEND")?.unwrap_or(d.backend),
             pool: PoolSettings {
-                max_connections: at_least_one("DB_POOL_MAX", var("DB_POOL_MAX", 10)?)?,
-                acquire_timeout: Duration::from_millis(var("DB_POOL_TIMEOUT_MS", 5000)?),
-                statement_timeout: Duration::from_millis(var("DB_STATEMENT_TIMEOUT_MS", 30_000)?),
+                max_connections: vars.positive("DB_POOL_MAX")?.unwrap_or(d.pool.max_connections),
+                acquire_timeout: vars.millis("DB_POOL_TIMEOUT_MS")?.unwrap_or(d.pool.acquire_timeout),
+                statement_timeout: vars.millis("DB_STATEMENT_TIMEOUT_MS")?.unwrap_or(d.pool.statement_timeout),
             },
-            startup_timeout: Duration::from_secs(var("DB_STARTUP_TIMEOUT_S", 30)?),
+            startup_timeout: vars.seconds("DB_STARTUP_TIMEOUT_S")?.unwrap_or(d.startup_timeout),
             http: HttpSettings {
-                body_limit: at_least_one("BODY_LIMIT_BYTES", var("BODY_LIMIT_BYTES", defaults.body_limit)?)?,
-                cors_origins: var::<String>("CORS_ORIGINS", String::new())?
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|origin| !origin.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                hi_delay: Duration::from_millis(var("HI_DELAY_MS", 1000)?),
+                body_limit: vars.positive("BODY_LIMIT_BYTES")?.unwrap_or(d.http.body_limit),
+                cors_origins: vars.parsed::<String>("CORS_ORIGINS")?.map_or(d.http.cors_origins, |origins| {
+                    origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()
+                }),
+                hi_delay: vars.millis("HI_DELAY_MS")?.unwrap_or(d.http.hi_delay),
             },
             server: ServerSettings {
-                host: var("HOST", "127.0.0.1".to_owned())?,
-                port: var("PORT", 8000)?,
-                workers: optional_var("WORKERS")?.map(|n| at_least_one("WORKERS", n)).transpose()?,
-                max_connections: at_least_one("MAX_CONNECTIONS", var("MAX_CONNECTIONS", 10_000)?)?,
-                keep_alive: Duration::from_secs(var("KEEP_ALIVE_S", 5)?),
-                client_timeout: Duration::from_millis(var("CLIENT_TIMEOUT_MS", 5000)?),
-                shutdown_timeout: Duration::from_secs(var("SHUTDOWN_TIMEOUT_S", 30)?),
+                host: vars.parsed("HOST")?.unwrap_or(d.server.host),
+                port: vars.parsed("PORT")?.unwrap_or(d.server.port),
+                workers: vars.positive("WORKERS")?.or(d.server.workers),
+                max_connections: vars.positive("MAX_CONNECTIONS")?.unwrap_or(d.server.max_connections),
+                keep_alive: vars.seconds("KEEP_ALIVE_S")?.unwrap_or(d.server.keep_alive),
+                client_timeout: vars.millis("CLIENT_TIMEOUT_MS")?.unwrap_or(d.server.client_timeout),
+                shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_S")?.unwrap_or(d.server.shutdown_timeout),
             },
-            log_format: var("LOG_FORMAT", LogFormat::Text)?,
+            log_format: vars.choice("LOG_FORMAT")?.unwrap_or(d.log_format),
         })
     }
 }
 
-/// Variable `name` parsed as `T`, or `default` when unset or empty.
-fn var<T: FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T::Err: Display,
-{
-    Ok(optional_var(name)?.unwrap_or(default))
-}
+/// Variables read through a lookup function; unset and empty both mean "the default".
+struct Vars<F>(F);
 
-fn optional_var<T: FromStr>(name: &'static str) -> Result<Option<T>, ConfigError>
-where
-    T::Err: Display,
-{
-    match env::var(name) {
-        Ok(value) if value.trim().is_empty() => Ok(None),
-        Ok(value) => {
-            value.trim().parse().map(Some).map_err(|e: T::Err| ConfigError { name, value, reason: e.to_string() })
+impl<F: Fn(&str) -> Result<String, VarError>> Vars<F> {
+    fn raw(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        match (self.0)(name) {
+            Ok(value) if value.trim().is_empty() => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(VarError::NotPresent) => Ok(None),
+            Err(VarError::NotUnicode(_)) => Err(refused(name, "<not unicode>", "not valid UTF-8")),
         }
-        Err(env::VarError::NotPresent) => Ok(None),
-        Err(env::VarError::NotUnicode(_)) => {
-            Err(ConfigError { name, value: "<not unicode>".into(), reason: "not valid UTF-8".into() })
+    }
+
+    fn parsed<T: FromStr>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: Display,
+    {
+        let Some(value) = self.raw(name)? else { return Ok(None) };
+        value.trim().parse().map(Some).map_err(|e: T::Err| refused(name, &value, e))
+    }
+
+    /// One of an enum's names, listed in the error when another is given.
+    fn choice<T: FromStr + VariantNames>(&self, name: &'static str) -> Result<Option<T>, ConfigError> {
+        let Some(value) = self.raw(name)? else { return Ok(None) };
+        let expected = || format!("expected one of: {}", T::VARIANTS.join(", "));
+        value.trim().parse().map(Some).map_err(|_| refused(name, &value, expected()))
+    }
+
+    fn positive<T: FromStr + PartialOrd + From<u8>>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: Display,
+    {
+        match self.parsed::<T>(name)? {
+            Some(n) if n < T::from(1) => Err(refused(name, &self.raw(name)?.unwrap_or_default(), "must be at least 1")),
+            n => Ok(n),
         }
+    }
+
+    fn millis(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {
+        Ok(self.parsed(name)?.map(Duration::from_millis))
+    }
+
+    fn seconds(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {
+        Ok(self.parsed(name)?.map(Duration::from_secs))
     }
 }
 
-fn at_least_one<T: PartialOrd + From<u8> + Display>(name: &'static str, value: T) -> Result<T, ConfigError> {
-    if value >= T::from(1) {
-        Ok(value)
-    } else {
-        Err(ConfigError { name, value: value.to_string(), reason: "must be at least 1".into() })
+fn refused(name: &'static str, value: &str, reason: impl Display) -> ConfigError {
+    ConfigError { name, value: value.to_owned(), reason: reason.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned().ok_or(VarError::NotPresent))
+    }
+
+    /// `.env.example` shows people the defaults: every value it sets must be the one the
+    /// service uses when the variable is unset. (Its commented-out lines are examples.)
+    #[cfg(all(feature = "sqlite", feature = "sqlx"))]
+    #[test]
+    fn env_example_states_the_defaults() {
+        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+        let vars: Vec<(&str, &str)> = example
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .filter_map(|line| line.split_once('='))
+            .collect();
+        assert!(vars.len() >= 15, "{vars:?}");
+        assert_eq!(config(&vars).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn bad_values_are_named_with_what_was_expected() {
+        let error = config(&[("DATA_BACKEND", "mongo")]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid DATA_BACKEND="mongo": expected one of: sqlx, diesel"#);
+        let error = config(&[("DB_POOL_MAX", "0")]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid DB_POOL_MAX="0": must be at least 1"#);
+        let error = config(&[("LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid LOG_FORMAT="xml": expected one of: text, json"#);
+    }
+
+    #[test]
+    fn empty_means_default() {
+        assert_eq!(config(&[("PORT", " "), ("CORS_ORIGINS", "")]).unwrap(), Config::default());
+        let origins = config(&[("CORS_ORIGINS", "https://a.example, https://b.example,")]).unwrap();
+        assert_eq!(origins.http.cors_origins, ["https://a.example", "https://b.example"]);
     }
 }

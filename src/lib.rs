@@ -1,15 +1,18 @@
-//! # orders-api: the binary that wires the layers together
+//! # The binary that wires the layers together
 //!
-//! Only this crate knows all three layers: it reads the [`config`], opens the data
-//! backend it names, hands the repository to the service and the service to the web
-//! app, and serves it ([`server`]). `main.rs` holds the command line; this library is what
-//! the integration tests in `tests/` build their apps from, so they run the same wiring.
+//! Only this crate knows all three layers: it reads the [`config`], opens the
+//! [`Database`] it names, makes the repositories and hands them to the services, hands the
+//! services to the web app, and serves it ([`server`]). `main.rs` holds the command line;
+//! this library (always named `app`, whatever the package is called) is what the tests
+//! in `tests/` build their apps from, so they run the same wiring.
 
 pub mod config;
 pub mod server;
 
+use app_data::Database;
+use app_service::OrdersService;
 use config::Config;
-use service::OrdersService;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Why the service could not start.
@@ -17,22 +20,22 @@ use std::time::{Duration, Instant};
 pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
-    Database(#[from] data::ConnectError),
+    Database(#[from] app_data::ConnectError),
     /// The metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
 }
 
-/// Everything the web app needs, built from `config`: migrations applied, pool open.
+/// The database of `config`, migrations applied, pool open.
 ///
 /// A Postgres that is not up yet is retried with backoff for `config.startup_timeout`;
 /// then the last error is returned.
-pub async fn build_state(config: &Config) -> Result<web::AppState, StartError> {
+pub async fn connect(config: &Config) -> Result<Database, StartError> {
     let deadline = Instant::now() + config.startup_timeout;
     let mut backoff = Duration::from_millis(100);
-    let repository = loop {
-        match data::connect(&config.database_url, config.backend, &config.pool).await {
-            Ok(repository) => break repository,
+    loop {
+        match Database::connect(&config.database_url, config.backend, &config.pool).await {
+            Ok(database) => return Ok(database),
             Err(error) if error.is_transient() && Instant::now() + backoff < deadline => {
                 tracing::warn!(%error, retry_in = ?backoff, "database not ready");
                 tokio::time::sleep(backoff).await;
@@ -40,8 +43,14 @@ pub async fn build_state(config: &Config) -> Result<web::AppState, StartError> {
             }
             Err(error) => return Err(error.into()),
         }
-    };
-    Ok(web::AppState::new(OrdersService::new(repository), config.http.clone())?)
+    }
+}
+
+/// Everything the web app needs, on `database`: one service per resource, each over its
+/// repository. A new resource adds its service here.
+pub fn app_state(database: &Database, config: &Config) -> Result<app_web::AppState, StartError> {
+    let orders = OrdersService::new(database.orders());
+    Ok(app_web::AppState::new(orders, Arc::new(database.clone()), config.http.clone())?)
 }
 
 /// `url` with any password replaced by `***`, for logs and error messages.

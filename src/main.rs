@@ -1,9 +1,9 @@
-//! The `orders-api` command: serve the API (default), apply migrations, or print the
+//! The service's command: serve the API (default), apply migrations, or print the
 //! OpenAPI document. Configuration comes from the environment and `.env`.
 
+use app::config::{Config, LogFormat};
+use app::{app_state, connect, mask_password, server};
 use clap::{Parser, Subcommand};
-use orders_api::config::{Config, LogFormat};
-use orders_api::{build_state, mask_password, server};
 use std::process::ExitCode;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
@@ -42,21 +42,25 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     if let Command::Openapi = command {
-        let json = web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
+        let json = app_web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
         println!("{json}");
         return Ok(());
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let _flush_logs_on_exit = init_logging(config.log_format);
     let url = mask_password(&config.database_url);
-    let state = build_state(&config).await.map_err(|e| format!("database {url}: {e}"))?;
+    let database = connect(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if let Command::Migrate = command {
         tracing::info!(database = %url, "migrations applied");
         return Ok(());
     }
+    let state = app_state(&database, &config).map_err(|e| e.to_string())?;
     let listen = &config.server;
-    tracing::info!(database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
-    server::serve(state, listen).await.map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
+    let service = env!("CARGO_PKG_NAME");
+    tracing::info!(service, database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
+    server::serve(state, database, listen)
+        .await
+        .map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
 }
 
 /// Logs to stdout, one line per event and one per finished request (with its id, route,

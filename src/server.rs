@@ -3,12 +3,12 @@
 
 use crate::config::ServerSettings;
 use actix_web::HttpServer;
+use app_data::Database;
 
 /// Serves `state` until SIGTERM or SIGINT, then stops gracefully: the listener closes,
-/// in-flight requests finish (up to `shutdown_timeout`), and the database pool closes.
-pub async fn serve(state: web::AppState, settings: &ServerSettings) -> std::io::Result<()> {
-    let orders = state.orders.clone();
-    let mut server = HttpServer::new(move || web::app(state.clone()))
+/// in-flight requests finish (up to `shutdown_timeout`), and `database`'s pool closes.
+pub async fn serve(state: app_web::AppState, database: Database, settings: &ServerSettings) -> std::io::Result<()> {
+    let mut server = HttpServer::new(move || app_web::app(state.clone()))
         .max_connections(settings.max_connections)
         .keep_alive(settings.keep_alive)
         .client_request_timeout(settings.client_timeout)
@@ -22,7 +22,7 @@ pub async fn serve(state: web::AppState, settings: &ServerSettings) -> std::io::
         tracing::info!("listening on http://{address}");
     }
     let result = server.run().await;
-    orders.close().await;
+    database.close().await;
     tracing::info!("stopped");
     result
 }

@@ -1,26 +1,29 @@
 //! What both backends share: how ids and times are stored, the row shapes they read,
-//! and how rows become domain orders. Backend modules only move values in and out.
+//! and how rows become domain orders. Backend modules only move values in and out
+//! (`sqlx_backend/codec.rs`, `diesel_backend/codec.rs`).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use service::model::UnknownName;
-use service::{Order, OrderItem};
+use app_service::model::UnknownName;
+use app_service::{GuardedWrite, Order, OrderItem};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// An order id as stored: a native `UUID` on Postgres, hyphenated text on SQLite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = diesel::sql_types::Uuid)]
-#[diesel(sql_type = diesel::sql_types::Text)]
+/// An id as stored: a native `UUID` on Postgres, hyphenated text on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "diesel", derive(diesel::AsExpression, diesel::FromSqlRow))]
+#[cfg_attr(feature = "diesel", diesel(sql_type = crate::diesel_backend::schema::sql_types::StoredUuid))]
 pub struct DbUuid(pub Uuid);
 
 /// A point in time as stored: `TIMESTAMPTZ` on Postgres, fixed-width UTC text on SQLite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = diesel::sql_types::Timestamptz)]
-#[diesel(sql_type = diesel::sql_types::Text)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "diesel", derive(diesel::AsExpression, diesel::FromSqlRow))]
+#[cfg_attr(feature = "diesel", diesel(sql_type = crate::diesel_backend::schema::sql_types::StoredTime))]
 pub struct DbTime(pub DateTime<Utc>);
 
 /// SQLite's time format: fixed width, so text order is time order.
+#[cfg(feature = "sqlite")]
 const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
+#[cfg(feature = "sqlite")]
 impl DbUuid {
     /// The SQLite text form.
     pub fn to_sqlite(self) -> String {
@@ -33,6 +36,7 @@ impl DbUuid {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl DbTime {
     /// The SQLite text form.
     pub fn to_sqlite(self) -> String {
@@ -41,41 +45,14 @@ impl DbTime {
 
     /// Parses the SQLite text form.
     pub fn from_sqlite(text: &str) -> Result<Self, chrono::ParseError> {
-        NaiveDateTime::parse_from_str(text, SQLITE_TIME_FORMAT).map(|t| Self(t.and_utc()))
-    }
-}
-
-/// Queues writers in-process on SQLite, which takes one writer at a time.
-///
-/// Without it, colliding writers wait in SQLite's busy handler, which polls with sleeps
-/// of up to 100 ms: fine for throughput, poor for tail latency. Queued here (first come,
-/// first served, no polling) they go one after another as soon as the previous commits.
-/// The wait is bounded by the pool timeout like any other. Postgres needs no gate.
-#[derive(Debug)]
-pub struct WriteGate {
-    turn: Option<tokio::sync::Mutex<()>>,
-    patience: std::time::Duration,
-}
-
-impl WriteGate {
-    /// A gate for `kind`'s writers, waiting at most `patience` for a turn.
-    pub fn new(kind: crate::DatabaseKind, patience: std::time::Duration) -> Self {
-        let turn = (kind == crate::DatabaseKind::Sqlite).then(|| tokio::sync::Mutex::new(()));
-        Self { turn, patience }
-    }
-
-    /// Waits for this writer's turn, which lasts as long as the returned guard.
-    pub async fn enter(&self) -> Result<Option<tokio::sync::MutexGuard<'_, ()>>, service::RepositoryError> {
-        let Some(turn) = &self.turn else { return Ok(None) };
-        match tokio::time::timeout(self.patience, turn.lock()).await {
-            Ok(guard) => Ok(Some(guard)),
-            Err(elapsed) => Err(service::RepositoryError::Unavailable(Box::new(elapsed))),
-        }
+        chrono::NaiveDateTime::parse_from_str(text, SQLITE_TIME_FORMAT).map(|t| Self(t.and_utc()))
     }
 }
 
 /// The columns of `orders`, in this order in every query.
-#[derive(Debug, sqlx::FromRow, diesel::Queryable)]
+#[derive(Debug)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
 pub struct OrderRow {
     pub id: DbUuid,
     pub status: String,
@@ -84,7 +61,9 @@ pub struct OrderRow {
 }
 
 /// The columns of `order_items` that make an [`OrderItem`], in this order.
-#[derive(Debug, sqlx::FromRow, diesel::Queryable)]
+#[derive(Debug)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
 pub struct ItemRow {
     pub product: String,
     pub size: String,
@@ -135,13 +114,21 @@ pub fn assemble(rows: impl IntoIterator<Item = (OrderRow, Option<ItemRow>)>) -> 
     Ok(orders)
 }
 
+/// Why a guarded write did not apply, from the order's stored status (`None`: no order).
+pub fn refusal(status: Option<String>) -> Result<GuardedWrite, CorruptRow> {
+    Ok(match status {
+        None => GuardedWrite::Missing,
+        Some(status) => GuardedWrite::Refused(status.parse()?),
+    })
+}
+
 /// Item positions as stored: the index in the order's list.
 pub fn positions(items: &[OrderItem]) -> impl Iterator<Item = (i32, &OrderItem)> {
     // At most `service::rules::MAX_ITEMS` items, so the index fits.
     items.iter().enumerate().map(|(i, item)| (i as i32, item))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
 

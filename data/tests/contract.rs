@@ -2,28 +2,20 @@
 //! the service's `OrdersRepository` trait only. One suite, run on all four combinations
 //! by the `all_backends` template.
 
+use app_data::testing::TestDatabase;
+use app_data::{Backend, Database, DatabaseKind, PoolSettings, all_backends};
+use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Size, Status, StorageHealth};
 use chrono::{DateTime, TimeDelta, Utc};
-use data::testing::TestDatabase;
-use data::{Backend, DatabaseKind, PoolSettings};
 use rstest::rstest;
-use rstest_reuse::{self, apply, template};
-use service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Size, Status};
+use rstest_reuse::apply;
 use std::sync::Arc;
 use uuid::Uuid;
-
-#[template]
-#[rstest]
-#[case::sqlx_sqlite(Backend::Sqlx, DatabaseKind::Sqlite)]
-#[case::sqlx_postgres(Backend::Sqlx, DatabaseKind::Postgres)]
-#[case::diesel_sqlite(Backend::Diesel, DatabaseKind::Sqlite)]
-#[case::diesel_postgres(Backend::Diesel, DatabaseKind::Postgres)]
-fn all_backends(#[case] backend: Backend, #[case] kind: DatabaseKind) {}
 
 /// A repository on a fresh database; `None` when the test must skip (no Postgres).
 async fn repository(backend: Backend, kind: DatabaseKind) -> Option<(Arc<dyn OrdersRepository>, TestDatabase)> {
     let db = TestDatabase::create(kind).await?;
-    let repository = data::connect(&db.url, backend, &PoolSettings::default()).await.expect("connect");
-    Some((repository, db))
+    let database = Database::connect(&db.url, backend, &PoolSettings::default()).await.expect("connect");
+    Some((database.orders(), db))
 }
 
 fn item(product: &str, size: Size, quantity: i64) -> OrderItem {
@@ -35,7 +27,7 @@ fn order_at(created: DateTime<Utc>, items: Vec<OrderItem>) -> Order {
 }
 
 fn new_order() -> Order {
-    order_at(service::model::now(), vec![item("latte", Size::Big, 2), item("tea", Size::Small, 1)])
+    order_at(app_service::model::now(), vec![item("latte", Size::Big, 2), item("tea", Size::Small, 1)])
 }
 
 fn all(cancelled: Option<bool>) -> OrderFilter {
@@ -47,7 +39,7 @@ fn all(cancelled: Option<bool>) -> OrderFilter {
 async fn an_inserted_order_reads_back_exactly(backend: Backend, kind: DatabaseKind) {
     let Some((repo, _db)) = repository(backend, kind).await else { return };
     let items = (0..50).map(|i| item(&format!("product {i} ☕"), Size::Medium, i + 1)).collect();
-    let order = order_at(service::model::now(), items);
+    let order = order_at(app_service::model::now(), items);
     repo.insert(&order).await.unwrap();
     assert_eq!(repo.get(order.id).await.unwrap(), Some(order));
 }
@@ -64,7 +56,7 @@ async fn an_unknown_id_is_none(backend: Backend, kind: DatabaseKind) {
 #[tokio::test]
 async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend, kind: DatabaseKind) {
     let Some((repo, _db)) = repository(backend, kind).await else { return };
-    let start = service::model::now();
+    let start = app_service::model::now();
     let mut orders = Vec::new();
     for i in 0..5 {
         let order = order_at(start + TimeDelta::milliseconds(i), vec![item(&format!("#{i}"), Size::Small, 1)]);
@@ -86,7 +78,7 @@ async fn a_listing_filters_on_cancelled(backend: Backend, kind: DatabaseKind) {
     let (kept, cancelled) = (new_order(), new_order());
     repo.insert(&kept).await.unwrap();
     repo.insert(&cancelled).await.unwrap();
-    let now = service::model::now();
+    let now = app_service::model::now();
     repo.set_status(cancelled.id, Status::Cancelled, &[Status::Created], now).await.unwrap();
     let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
     assert_eq!(ids(repo.list(all(Some(true))).await.unwrap()), vec![cancelled.id]);
@@ -123,7 +115,7 @@ async fn status_changes_are_guarded(backend: Backend, kind: DatabaseKind) {
     let Some((repo, _db)) = repository(backend, kind).await else { return };
     let order = new_order();
     repo.insert(&order).await.unwrap();
-    let now = service::model::now();
+    let now = app_service::model::now();
     let GuardedWrite::Applied(paid) = repo.set_status(order.id, Status::Paid, &[Status::Created], now).await.unwrap()
     else {
         panic!("payment should apply")
@@ -146,9 +138,9 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, kind: Dat
     repo.insert(&order).await.unwrap();
     let payments = (0..50).map(|_| {
         let repo = Arc::clone(&repo);
-        tokio::spawn(
-            async move { repo.set_status(order.id, Status::Paid, &[Status::Created], service::model::now()).await },
-        )
+        tokio::spawn(async move {
+            repo.set_status(order.id, Status::Paid, &[Status::Created], app_service::model::now()).await
+        })
     });
     let outcomes = futures::future::join_all(payments).await;
     let applied = outcomes
@@ -181,28 +173,56 @@ async fn deleting_removes_the_order_and_its_items(backend: Backend, kind: Databa
 async fn a_failed_insert_leaves_nothing_behind(backend: Backend, kind: DatabaseKind) {
     let Some((repo, _db)) = repository(backend, kind).await else { return };
     // The schema refuses a quantity of 0; the order row must not stay without items.
-    let broken = order_at(service::model::now(), vec![item("latte", Size::Big, 1), item("tea", Size::Small, 0)]);
+    let broken = order_at(app_service::model::now(), vec![item("latte", Size::Big, 1), item("tea", Size::Small, 0)]);
     assert!(repo.insert(&broken).await.is_err());
     assert_eq!(repo.get(broken.id).await.unwrap(), None);
 }
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn ping_answers(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
-    repo.ping().await.unwrap();
+async fn the_database_answers_pings_and_counts_its_connections(backend: Backend, kind: DatabaseKind) {
+    let Some(db) = TestDatabase::create(kind).await else { return };
+    let database = Database::connect(&db.url, backend, &PoolSettings::default()).await.unwrap();
+    database.ping().await.unwrap();
+    let stats = database.pool_stats();
+    assert!(stats.open >= 1 && stats.idle <= stats.open, "{stats:?}");
 }
 
+/// Repositories made from one `Database` share its pool: with room for one connection,
+/// both work, the pool never opens a second, and closing the database closes both.
+#[apply(all_backends)]
+#[tokio::test]
+async fn repositories_share_the_database_pool(backend: Backend, kind: DatabaseKind) {
+    let Some(db) = TestDatabase::create(kind).await else { return };
+    let settings = PoolSettings { max_connections: 1, ..PoolSettings::default() };
+    let database = Database::connect(&db.url, backend, &settings).await.unwrap();
+    let (first, second) = (database.orders(), database.orders());
+    let order = new_order();
+    first.insert(&order).await.unwrap();
+    assert_eq!(second.get(order.id).await.unwrap(), Some(order.clone()));
+    let reads =
+        (0..10).map(|_| async { second.get(order.id).await.unwrap().is_some() && first.list(all(None)).await.is_ok() });
+    assert!(futures::future::join_all(reads).await.into_iter().all(|ok| ok));
+    assert_eq!(database.pool_stats().open, 1, "one pool of one connection served both");
+
+    database.close().await;
+    for repository in [first, second] {
+        let closed = repository.get(order.id).await;
+        assert!(matches!(closed, Err(app_service::RepositoryError::Unavailable(_))), "{closed:?}");
+    }
+}
+
+#[cfg(all(feature = "sqlx", feature = "diesel"))]
 #[rstest]
-#[case::sqlite(DatabaseKind::Sqlite)]
-#[case::postgres(DatabaseKind::Postgres)]
+#[cfg_attr(feature = "sqlite", case::sqlite(DatabaseKind::Sqlite))]
+#[cfg_attr(feature = "postgres", case::postgres(DatabaseKind::Postgres))]
 #[tokio::test]
 async fn each_backend_reads_what_the_other_wrote(#[case] kind: DatabaseKind) {
     let Some(db) = TestDatabase::create(kind).await else { return };
     let settings = PoolSettings::default();
-    let sqlx = data::connect(&db.url, Backend::Sqlx, &settings).await.unwrap();
-    let diesel = data::connect(&db.url, Backend::Diesel, &settings).await.unwrap();
-    let (by_sqlx, by_diesel) = (new_order(), order_at(service::model::now() + TimeDelta::milliseconds(1), vec![]));
+    let sqlx = Database::connect(&db.url, Backend::Sqlx, &settings).await.unwrap().orders();
+    let diesel = Database::connect(&db.url, Backend::Diesel, &settings).await.unwrap().orders();
+    let (by_sqlx, by_diesel) = (new_order(), order_at(app_service::model::now() + TimeDelta::milliseconds(1), vec![]));
     sqlx.insert(&by_sqlx).await.unwrap();
     diesel.insert(&by_diesel).await.unwrap();
     assert_eq!(diesel.get(by_sqlx.id).await.unwrap(), Some(by_sqlx.clone()));

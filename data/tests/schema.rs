@@ -1,10 +1,11 @@
 //! diesel's `table!` definitions must match the tables that the migrations create, on
 //! both databases. (Column types are exercised by the contract suite, which reads and
 //! writes every column through diesel.)
+#![cfg(feature = "diesel")]
 
-use data::diesel_backend::schema;
-use data::testing::TestDatabase;
-use data::{DatabaseKind, PoolSettings};
+use app_data::diesel_backend::schema::{order_items, orders};
+use app_data::testing::TestDatabase;
+use app_data::{DatabaseKind, PoolSettings};
 use diesel::QueryDsl;
 use rstest::rstest;
 use sqlx::Connection;
@@ -16,33 +17,32 @@ fn columns_in(sql: &str) -> BTreeSet<String> {
     select.split(", ").map(|c| c.rsplit('.').next().unwrap_or(c).trim_matches(['"', '`']).to_owned()).collect()
 }
 
-/// diesel's columns of `orders` and `order_items` for database `kind`.
+/// diesel's columns of `orders` and `order_items`, as it writes them for database `kind`.
 fn diesel_columns(kind: DatabaseKind) -> [(&'static str, BTreeSet<String>); 2] {
-    macro_rules! sql_of {
-        ($backend:ty, $table:path, $columns:path) => {
-            columns_in(&diesel::debug_query::<$backend, _>(&$table.select($columns)).to_string())
+    macro_rules! sql {
+        ($backend:ty, $query:expr) => {
+            columns_in(&diesel::debug_query::<$backend, _>(&$query).to_string())
         };
     }
+    let (orders, items) =
+        (orders::table.select(orders::all_columns), order_items::table.select(order_items::all_columns));
     match kind {
+        #[cfg(feature = "postgres")]
         DatabaseKind::Postgres => {
-            use schema::postgres::{order_items, orders};
-            [
-                ("orders", sql_of!(diesel::pg::Pg, orders::table, orders::all_columns)),
-                ("order_items", sql_of!(diesel::pg::Pg, order_items::table, order_items::all_columns)),
-            ]
+            [("orders", sql!(diesel::pg::Pg, orders)), ("order_items", sql!(diesel::pg::Pg, items))]
         }
+        #[cfg(feature = "sqlite")]
         DatabaseKind::Sqlite => {
-            use schema::sqlite::{order_items, orders};
-            [
-                ("orders", sql_of!(diesel::sqlite::Sqlite, orders::table, orders::all_columns)),
-                ("order_items", sql_of!(diesel::sqlite::Sqlite, order_items::table, order_items::all_columns)),
-            ]
+            [("orders", sql!(diesel::sqlite::Sqlite, orders)), ("order_items", sql!(diesel::sqlite::Sqlite, items))]
         }
+        #[allow(unreachable_patterns)]
+        kind => panic!("{kind} is not compiled in"),
     }
 }
 
 async fn database_columns(kind: DatabaseKind, url: &str, table: &str) -> BTreeSet<String> {
     match kind {
+        #[cfg(feature = "postgres")]
         DatabaseKind::Postgres => {
             let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
             sqlx::query_scalar("SELECT column_name::text FROM information_schema.columns WHERE table_name = $1")
@@ -53,6 +53,7 @@ async fn database_columns(kind: DatabaseKind, url: &str, table: &str) -> BTreeSe
                 .into_iter()
                 .collect()
         }
+        #[cfg(feature = "sqlite")]
         DatabaseKind::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
             sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
@@ -63,16 +64,18 @@ async fn database_columns(kind: DatabaseKind, url: &str, table: &str) -> BTreeSe
                 .into_iter()
                 .collect()
         }
+        #[allow(unreachable_patterns)]
+        kind => panic!("{kind} is not compiled in"),
     }
 }
 
 #[rstest]
-#[case::sqlite(DatabaseKind::Sqlite)]
-#[case::postgres(DatabaseKind::Postgres)]
+#[cfg_attr(feature = "sqlite", case::sqlite(DatabaseKind::Sqlite))]
+#[cfg_attr(feature = "postgres", case::postgres(DatabaseKind::Postgres))]
 #[tokio::test]
 async fn diesel_tables_match_the_migrations(#[case] kind: DatabaseKind) {
     let Some(db) = TestDatabase::create(kind).await else { return };
-    data::migrate::run(&db.url, kind, &PoolSettings::default()).await.unwrap();
+    app_data::migrate::run(&db.url, &PoolSettings::default()).await.unwrap();
     for (table, columns) in diesel_columns(kind) {
         assert!(columns.len() >= 4, "parsed diesel's columns of {table}: {columns:?}");
         assert_eq!(database_columns(kind, &db.url, table).await, columns, "columns of {table}");

@@ -86,8 +86,4 @@ impl OrdersRepository for InMemoryOrders {
     async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
         Ok(self.lock().remove(&id).is_some())
     }
-
-    async fn ping(&self) -> Result<(), RepositoryError> {
-        Ok(())
-    }
 }

@@ -1,11 +1,12 @@
-//! # service: the domain and its rules
+//! # app-service: the domain and its rules
 //!
 //! The middle layer of the three (web → **service** ← data). It holds what the business
 //! means, independent of how requests arrive or where rows are stored:
 //!
 //! - [`model`]: `Order`, `OrderItem`, `Size`, `Status` — plain data.
 //! - [`rules`]: input limits and the allowed status transitions.
-//! - [`repository`]: the `OrdersRepository` trait that the data layer implements.
+//! - [`repository`]: the ports the data layer implements: `OrdersRepository`, and
+//!   `StorageHealth` for the database as a whole.
 //! - [`orders`]: `OrdersService`, the use cases the web layer calls.
 //! - [`fake`]: an in-memory repository for unit tests (the book's "fake" layer).
 //!
@@ -23,4 +24,4 @@ pub mod rules;
 pub use error::{Loc, RepositoryError, ServiceError, Violation};
 pub use model::{Order, OrderItem, Size, Status};
 pub use orders::OrdersService;
-pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats};
+pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats, StorageHealth};

@@ -1,8 +1,7 @@
 //! The domain model: what an order is, independent of JSON or SQL.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use std::fmt;
-use std::str::FromStr;
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 use uuid::Uuid;
 
 /// A customer's order: a list of items and where it is in its life cycle.
@@ -38,70 +37,58 @@ pub fn now() -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
-/// Names an enum's variants once, for JSON, SQL and error messages alike.
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The lowercase name used in JSON and in the database.
-            pub const fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(UnknownName { kind: stringify!($name), name: s.to_owned() }),
-                }
-            }
-        }
-    };
+/// Cup size of an item. Its one name per variant (for JSON, SQL and messages) comes
+/// from strum's `serialize_all = "lowercase"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase", parse_err_ty = UnknownName, parse_err_fn = unknown_size)]
+pub enum Size {
+    /// Small cup.
+    Small,
+    /// Medium cup.
+    Medium,
+    /// Big cup.
+    Big,
 }
 
-named_enum!(
-    /// Cup size of an item.
-    Size {
-        /// Small cup.
-        Small => "small",
-        /// Medium cup.
-        Medium => "medium",
-        /// Big cup.
-        Big => "big",
+impl Size {
+    /// The lowercase name used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
-);
+}
 
-named_enum!(
-    /// Life-cycle stage of an order. Transitions are in [`crate::rules`].
-    Status {
-        /// Placed, not paid yet: the only stage in which items may change.
-        Created => "created",
-        /// Paid.
-        Paid => "paid",
-        /// Being prepared.
-        Progress => "progress",
-        /// Cancelled by the customer.
-        Cancelled => "cancelled",
-        /// Handed to delivery.
-        Dispatched => "dispatched",
-        /// Delivered.
-        Delivered => "delivered",
+fn unknown_size(name: &str) -> UnknownName {
+    UnknownName { kind: "Size", name: name.to_owned() }
+}
+
+/// Life-cycle stage of an order. Transitions are in [`crate::rules`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Display, EnumString, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase", parse_err_ty = UnknownName, parse_err_fn = unknown_status)]
+pub enum Status {
+    /// Placed, not paid yet: the only stage in which items may change.
+    Created,
+    /// Paid.
+    Paid,
+    /// Being prepared.
+    Progress,
+    /// Cancelled by the customer.
+    Cancelled,
+    /// Handed to delivery.
+    Dispatched,
+    /// Delivered.
+    Delivered,
+}
+
+impl Status {
+    /// The lowercase name used in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
-);
+}
+
+fn unknown_status(name: &str) -> UnknownName {
+    UnknownName { kind: "Status", name: name.to_owned() }
+}
 
 /// A stored name that matches no variant: the data is corrupt, or newer than this code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,13 +106,14 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for status in Status::ALL {
+        for status in Status::VARIANTS {
             assert_eq!(status.as_str().parse::<Status>(), Ok(*status));
         }
-        for size in Size::ALL {
+        for size in Size::VARIANTS {
             assert_eq!(size.to_string().parse::<Size>(), Ok(*size));
         }
-        assert!("huge".parse::<Size>().is_err());
+        let unknown = "huge".parse::<Size>().unwrap_err();
+        assert_eq!(unknown.to_string(), r#"unknown Size "huge""#);
     }
 
     #[test]

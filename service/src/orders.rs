@@ -2,7 +2,7 @@
 
 use crate::error::ServiceError;
 use crate::model::{self, Order, OrderItem, Status};
-use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats};
+use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
 use crate::rules;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -59,21 +59,6 @@ impl OrdersService {
     /// Cancels an order that is `created`, `paid` or in `progress`.
     pub async fn cancel(&self, id: Uuid) -> Result<Order, ServiceError> {
         self.transition(id, "cancel", Status::Cancelled, rules::CANCELLABLE).await
-    }
-
-    /// Checks that the database answers.
-    pub async fn ping(&self) -> Result<(), ServiceError> {
-        Ok(self.repository.ping().await?)
-    }
-
-    /// The repository's connection pool, for metrics.
-    pub fn pool_stats(&self) -> PoolStats {
-        self.repository.pool_stats()
-    }
-
-    /// Closes the repository's pool; call once, at shutdown.
-    pub async fn close(&self) {
-        self.repository.close().await;
     }
 
     async fn transition(

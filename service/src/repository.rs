@@ -1,4 +1,8 @@
-//! The storage port: what the service needs from a database, implemented in `data/`.
+//! The storage ports: what the service needs from a database, implemented in `data/`.
+//!
+//! [`OrdersRepository`] is the orders resource's port; a new resource adds a trait of its
+//! own beside it. [`StorageHealth`] is the database as a whole (readiness, pool gauges),
+//! which every repository shares: one pool per process, however many resources.
 
 use crate::error::RepositoryError;
 use crate::model::{Order, OrderItem, Status};
@@ -72,15 +76,14 @@ pub trait OrdersRepository: Send + Sync + 'static {
 
     /// Deletes the order and its items; `false` if there was none.
     async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError>;
+}
 
+/// The database behind every repository, as operators see it.
+#[async_trait]
+pub trait StorageHealth: Send + Sync + 'static {
     /// One round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), RepositoryError>;
 
-    /// The connection pool right now; all zero where there is none.
-    fn pool_stats(&self) -> PoolStats {
-        PoolStats::default()
-    }
-
-    /// Closes the pool at shutdown, after in-flight queries have finished.
-    async fn close(&self) {}
+    /// The connection pool right now.
+    fn pool_stats(&self) -> PoolStats;
 }

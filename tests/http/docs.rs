@@ -3,8 +3,6 @@
 use crate::support::*;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test;
-use data::{Backend, DatabaseKind};
-use std::time::Duration;
 
 const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
 
@@ -13,9 +11,8 @@ const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::PA
 /// (Handlers can only be registered through `web::handlers::routes`, which documents them.)
 #[actix_web::test]
 async fn the_document_and_the_router_agree() {
-    let Some((state, _db)) = state(Backend::Sqlx, DatabaseKind::Sqlite, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
-    let doc = send(&app, get("/openapi.json")).await;
+    let Some(app) = TestApp::spawn_default().await else { return };
+    let doc = app.get("/openapi.json").await;
     assert_eq!(doc.status, StatusCode::OK);
     let paths = doc.body["paths"].as_object().expect("paths");
     let expected = [
@@ -39,7 +36,7 @@ async fn the_document_and_the_router_agree() {
         let uri = path.replace("{order_id}", &uuid::Uuid::new_v4().to_string());
         for method in METHODS {
             let operation = &item[method.as_str().to_lowercase()];
-            let reply = send(&app, test::TestRequest::default().method(method.clone()).uri(&uri).to_request()).await;
+            let reply = app.send(test::TestRequest::default().method(method.clone()).uri(&uri).to_request()).await;
             if operation.is_object() {
                 assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
                 let documented = operation["responses"].as_object().unwrap();
@@ -58,21 +55,20 @@ async fn the_document_and_the_router_agree() {
 
 #[actix_web::test]
 async fn swagger_ui_is_served_without_network() {
-    let Some((state, _db)) = state(Backend::Sqlx, DatabaseKind::Sqlite, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
-    let redirect = send(&app, get("/docs")).await;
+    let Some(app) = TestApp::spawn_default().await else { return };
+    let redirect = app.get("/docs").await;
     assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(redirect.header(header::LOCATION), "/docs/");
-    let page = send(&app, get("/docs/")).await;
+    let page = app.get("/docs/").await;
     assert_eq!(page.status, StatusCode::OK);
     let html = String::from_utf8(page.raw).unwrap();
     assert!(html.contains("swagger-ui"));
     assert!(!html.contains("https://"), "the page loads nothing from elsewhere");
-    let init = send(&app, get("/docs/swagger-initializer.js")).await;
+    let init = app.get("/docs/swagger-initializer.js").await;
     let script = String::from_utf8(init.raw).unwrap();
     assert!(script.contains("/openapi.json"), "{script}");
     assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
-    assert_eq!(send(&app, get("/docs/swagger-ui-bundle.js")).await.status, StatusCode::OK);
-    let missing = send(&app, get("/docs/no-such-file.js")).await;
+    assert_eq!(app.get("/docs/swagger-ui-bundle.js").await.status, StatusCode::OK);
+    let missing = app.get("/docs/no-such-file.js").await;
     assert_eq!((missing.status, missing.body), (StatusCode::NOT_FOUND, serde_json::json!({"detail": "Not Found"})));
 }

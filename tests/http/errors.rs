@@ -3,11 +3,9 @@
 use crate::support::*;
 use actix_web::http::{StatusCode, header};
 use actix_web::test;
-use data::{Backend, DatabaseKind};
+use app_data::rstest_reuse::apply;
 use rstest::rstest;
-use rstest_reuse::apply;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// Bodies that must be refused, with the `loc` and `type` of the first problem.
 fn bad_bodies() -> Vec<(&'static str, Value, Value, &'static str)> {
@@ -97,19 +95,18 @@ fn bad_bodies() -> Vec<(&'static str, Value, Value, &'static str)> {
 #[apply(all_backends)]
 #[actix_web::test]
 async fn bad_bodies_get_422_naming_the_problem_and_store_nothing(backend: Backend, kind: DatabaseKind) {
-    let Some((state, _db)) = state(backend, kind, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
-    let id = place_order(&app).await;
+    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+    let id = app.place_order().await;
     for (case, body, loc, kind) in bad_bodies() {
         for request in [post_json("/orders", &body), put_json(&format!("/orders/{id}"), &body)] {
-            let reply = send(&app, request).await;
+            let reply = app.send(request).await;
             assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {:?}", reply.body);
             let first = &reply.body["detail"][0];
             assert_eq!((&first["loc"], first["type"].as_str()), (&loc, Some(kind)), "{case}: {:?}", reply.body);
             assert!(first["msg"].as_str().is_some_and(|m| !m.is_empty()), "{case}");
         }
     }
-    let listing = send(&app, get("/orders")).await;
+    let listing = app.get("/orders").await;
     assert_eq!(listing.body["orders"].as_array().unwrap().len(), 1, "only the valid order exists");
     assert_eq!(listing.body["orders"][0]["order"], latte()["order"], "refused updates changed nothing");
 }
@@ -117,20 +114,18 @@ async fn bad_bodies_get_422_naming_the_problem_and_store_nothing(backend: Backen
 #[apply(all_backends)]
 #[actix_web::test]
 async fn the_limits_themselves_are_accepted(backend: Backend, kind: DatabaseKind) {
-    let Some((state, _db)) = state(backend, kind, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
+    let Some(app) = TestApp::spawn(backend, kind).await else { return };
     let item = json!({"product": "☕".repeat(100), "size": "big", "quantity": 1000});
-    let reply = send(&app, post_json("/orders", &json!({"order": vec![item; 50]}))).await;
+    let reply = app.post_json("/orders", &json!({"order": vec![item; 50]})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     let id = reply.body["id"].as_str().unwrap();
-    assert_eq!(send(&app, get(&format!("/orders/{id}"))).await.body, reply.body);
+    assert_eq!(app.order(id).await.body, reply.body);
 }
 
 #[apply(all_backends)]
 #[actix_web::test]
 async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
-    let Some((state, _db)) = state(backend, kind, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
+    let Some(app) = TestApp::spawn(backend, kind).await else { return };
 
     let raw = |body: &'static str| {
         test::TestRequest::post()
@@ -142,17 +137,17 @@ async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
     for (case, body) in
         [("truncated", "{\"order\": ["), ("not json", "order=1"), ("trailing", "{\"order\": []} x"), ("empty", "")]
     {
-        let reply = send(&app, raw(body)).await;
+        let reply = app.send(raw(body)).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{case}");
         assert_eq!(reply.body["detail"][0]["type"], "json_invalid", "{case}: {:?}", reply.body);
     }
 
     let text =
         test::TestRequest::post().uri("/orders").insert_header((header::CONTENT_TYPE, "text/plain")).set_payload("{}");
-    assert_eq!(send(&app, text.to_request()).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(app.send(text.to_request()).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let big = json!({"order": [{"product": "x".repeat(70 * 1024), "size": "small"}]});
-    let reply = send(&app, post_json("/orders", &big)).await;
+    let reply = app.post_json("/orders", &big).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(reply.body["detail"].is_string());
 
@@ -164,23 +159,23 @@ async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
         ("/orders?offset=-1", json!(["query", "offset"])),
         ("/orders?cancelled=maybe", json!(["query", "cancelled"])),
     ] {
-        let reply = send(&app, get(uri)).await;
+        let reply = app.get(uri).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
         assert_eq!(reply.body["detail"][0]["loc"], loc, "{uri}: {:?}", reply.body);
     }
     for request in
         [post("/orders/123/pay"), post("/orders/123/cancel"), delete("/orders/123"), put_json("/orders/123", &latte())]
     {
-        assert_eq!(send(&app, request).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.send(request).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
-    let unknown = send(&app, get("/nowhere")).await;
+    let unknown = app.get("/nowhere").await;
     assert_eq!((unknown.status, unknown.body.clone()), (StatusCode::NOT_FOUND, json!({"detail": "Not Found"})));
-    let wrong_method = send(&app, test::TestRequest::patch().uri("/orders").to_request()).await;
+    let wrong_method = app.send(test::TestRequest::patch().uri("/orders").to_request()).await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.header(header::ALLOW), "GET, POST");
     let on_item =
-        send(&app, test::TestRequest::post().uri(&format!("/orders/{}", uuid::Uuid::new_v4())).to_request()).await;
+        app.send(test::TestRequest::post().uri(&format!("/orders/{}", uuid::Uuid::new_v4())).to_request()).await;
     assert_eq!(on_item.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(on_item.header(header::ALLOW), "GET, PUT, DELETE");
 }
@@ -188,14 +183,13 @@ async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
 #[apply(all_backends)]
 #[actix_web::test]
 async fn whole_numbers_written_as_floats_are_integers(backend: Backend, kind: DatabaseKind) {
-    let Some((state, _db)) = state(backend, kind, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
+    let Some(app) = TestApp::spawn(backend, kind).await else { return };
     let body = json!({"order": [{"product": "tea", "size": "small", "quantity": 3.0}]});
-    let reply = send(&app, post_json("/orders", &body)).await;
+    let reply = app.post_json("/orders", &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     assert_eq!(reply.body["order"][0]["quantity"], 3);
     let fraction = json!({"order": [{"product": "tea", "size": "small", "quantity": 2.5}]});
-    let refused = send(&app, post_json("/orders", &fraction)).await;
+    let refused = app.post_json("/orders", &fraction).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.body["detail"][0]["loc"], json!(["body", "order", 0, "quantity"]));
 }

@@ -2,18 +2,14 @@
 
 use crate::support::*;
 use actix_web::http::StatusCode;
-use actix_web::test;
-use data::Backend;
-use data::DatabaseKind;
 use serde_json::json;
 use std::time::Duration;
 
 #[actix_web::test]
 async fn hi_answers_the_greeting() {
-    let Some((state, _db)) = state(Backend::Sqlx, DatabaseKind::Sqlite, Duration::ZERO).await else { return };
-    let app = test::init_service(web::app(state)).await;
+    let Some(app) = TestApp::spawn_default().await else { return };
     for uri in ["/hi", "/hi/blocking"] {
-        let reply = send(&app, get(uri)).await;
+        let reply = app.get(uri).await;
         assert_eq!((reply.status, reply.body), (StatusCode::OK, json!("Hello? World?")), "{uri}");
     }
 }
@@ -23,11 +19,11 @@ async fn hi_answers_the_greeting() {
 #[actix_web::test]
 async fn a_thousand_concurrent_greetings_take_one_delay() {
     let delay = Duration::from_secs(1);
-    let Some((state, _db)) = state(Backend::Sqlx, DatabaseKind::Sqlite, delay).await else { return };
-    let app = test::init_service(web::app(state)).await;
+    let with_delay = |config: &mut app::config::Config| config.http.hi_delay = delay;
+    let Some(app) = TestApp::spawn_with(Backend::default(), default_kind(), with_delay).await else { return };
     tokio::time::pause();
     let start = tokio::time::Instant::now();
-    let replies = futures::future::join_all((0..1000).map(|_| send(&app, get("/hi")))).await;
+    let replies = futures::future::join_all((0..1000).map(|_| app.get("/hi"))).await;
     let waited = start.elapsed();
     tokio::time::resume();
     assert!(replies.iter().all(|r| r.status == StatusCode::OK));
@@ -39,16 +35,15 @@ async fn a_thousand_concurrent_greetings_take_one_delay() {
 /// once: it completes before any of the blocking ones, which all started first.
 #[actix_web::test]
 async fn blocking_work_does_not_stall_async_requests() {
-    let Some((slow, _db)) = state(Backend::Diesel, DatabaseKind::Sqlite, Duration::from_secs(2)).await else { return };
-    let http = web::HttpSettings { hi_delay: Duration::ZERO, ..(*slow.http).clone() };
-    let fast = web::AppState { http: std::sync::Arc::new(http), ..slow.clone() };
-    let slow_app = std::rc::Rc::new(test::init_service(web::app(slow)).await);
-    let fast_app = test::init_service(web::app(fast)).await;
+    let slow = |config: &mut app::config::Config| config.http.hi_delay = Duration::from_secs(2);
+    let Some(app) = TestApp::spawn_with(Backend::default(), default_kind(), slow).await else { return };
+    let fast_app = app.variant(|http| http.hi_delay = Duration::ZERO).await;
+    let slow_app = std::rc::Rc::new(app);
 
     let blocking: Vec<_> = (0..8)
         .map(|_| {
             let app = std::rc::Rc::clone(&slow_app);
-            actix_web::rt::spawn(async move { send(&*app, get("/hi/blocking")).await.status })
+            actix_web::rt::spawn(async move { app.get("/hi/blocking").await.status })
         })
         .collect();
     // Let every blocking request reach the threadpool first.

@@ -5,7 +5,9 @@ mod errors;
 mod greeting;
 mod operations;
 mod orders;
+#[cfg(feature = "postgres")]
 mod outage;
+#[cfg(feature = "postgres")]
 #[path = "../shared/proxy.rs"]
 mod proxy;
 mod support;

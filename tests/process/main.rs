@@ -2,12 +2,14 @@
 //! load, JSON logs, waiting for a late database.
 
 // Each test crate uses part of the shared proxy.
+#[cfg(feature = "postgres")]
 #[allow(dead_code)]
 #[path = "../shared/proxy.rs"]
 mod proxy;
 
-use data::DatabaseKind;
-use data::testing::TestDatabase;
+use app_data::DatabaseKind;
+use app_data::testing::TestDatabase;
+#[cfg(feature = "postgres")]
 use proxy::Proxy;
 use rstest::rstest;
 use std::process::{ExitStatus, Stdio};
@@ -19,6 +21,11 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// SQLite where it is compiled in (no server needed), else Postgres.
+fn local_kind() -> DatabaseKind {
+    if cfg!(feature = "sqlite") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
+}
 
 /// How long a test waits for anything the service should do promptly.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -43,7 +50,7 @@ impl Service {
     /// Starts the binary with `env` on a port of the system's choosing, in a directory of
     /// its own (so no developer's `.env` applies).
     fn start(env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_orders-api"));
+        let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))));
         command
             .env_clear()
             .current_dir(env!("CARGO_TARGET_TMPDIR"))
@@ -167,6 +174,7 @@ async fn a_malformed_variable_stops_start_up_with_one_line_naming_it() {
     assert_eq!(service.stderr(), vec![r#"error: invalid PORT="eighty": invalid digit found in string"#]);
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn an_unreachable_database_is_retried_then_named_with_its_password_masked() {
     let url = "postgres://app:hunter2@127.0.0.1:9/orders";
@@ -180,6 +188,21 @@ async fn an_unreachable_database_is_retried_then_named_with_its_password_masked(
     assert!(everything.contains("database not ready"), "it retried: {everything}");
 }
 
+/// A build without Postgres says so, and which feature to turn on, instead of failing
+/// to parse the URL or to connect.
+#[cfg(not(feature = "postgres"))]
+#[tokio::test]
+async fn a_database_left_out_of_the_build_is_named_with_its_feature() {
+    let mut service = Service::start(&[("DATABASE_URL", "postgres://app@127.0.0.1:9/orders")]);
+    assert!(!service.exit_status().await.success());
+    let stderr = service.stderr().join("\n");
+    assert!(
+        stderr.contains("postgres is not compiled into this build: enable the Cargo feature `postgres`"),
+        "{stderr}"
+    );
+}
+
+#[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_database_is_waited_for() {
     let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
@@ -195,11 +218,11 @@ async fn a_late_database_is_waited_for() {
 }
 
 #[rstest]
-#[case::sqlx("sqlx")]
-#[case::diesel("diesel")]
+#[cfg_attr(feature = "sqlx", case::sqlx("sqlx"))]
+#[cfg_attr(feature = "diesel", case::diesel("diesel"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backend: &str) {
-    let db = TestDatabase::create(DatabaseKind::Sqlite).await.unwrap();
+    let Some(db) = TestDatabase::create(local_kind()).await else { return };
     let env = [
         ("DATABASE_URL", db.url.as_str()),
         ("DATA_BACKEND", backend),
@@ -266,11 +289,11 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backe
 }
 
 #[rstest]
-#[case::sqlx("sqlx")]
-#[case::diesel("diesel")]
+#[cfg_attr(feature = "sqlx", case::sqlx("sqlx"))]
+#[cfg_attr(feature = "diesel", case::diesel("diesel"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_the_request_id_and_never_the_body(#[case] backend: &str) {
-    let db = TestDatabase::create(DatabaseKind::Sqlite).await.unwrap();
+    let Some(db) = TestDatabase::create(local_kind()).await else { return };
     let env = [("DATABASE_URL", db.url.as_str()), ("DATA_BACKEND", backend), ("LOG_FORMAT", "json")];
     let mut service = Service::start(&env);
     service.wait_until_healthy().await;

@@ -8,7 +8,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, ResponseError};
-use service::{Loc, ServiceError, Violation};
+use app_service::{Loc, ServiceError, Violation};
 use std::fmt;
 
 /// A request that cannot be served as asked.
@@ -64,6 +64,12 @@ impl ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         Self::Service(error)
+    }
+}
+
+impl From<app_service::RepositoryError> for ApiError {
+    fn from(error: app_service::RepositoryError) -> Self {
+        Self::Service(error.into())
     }
 }
 

@@ -1,4 +1,4 @@
-//! # web: the HTTP face of the service
+//! # app-web: the HTTP face of the service
 //!
 //! The outer layer above the service (**web** → service ← data). It turns HTTP requests
 //! into service calls and service results into HTTP responses, and nothing else: no
@@ -25,7 +25,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, web};
-use service::OrdersService;
+use app_service::{OrdersService, StorageHealth};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
@@ -53,6 +53,8 @@ impl Default for HttpSettings {
 pub struct AppState {
     /// The orders use cases.
     pub orders: OrdersService,
+    /// The database as a whole, for readiness and pool gauges.
+    pub health: Arc<dyn StorageHealth>,
     /// Limits and policies.
     pub http: Arc<HttpSettings>,
     /// The OpenAPI document and the route table derived from it.
@@ -62,10 +64,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for an app over `orders`: builds the OpenAPI document and the metrics.
-    pub fn new(orders: OrdersService, http: HttpSettings) -> Result<Self, prometheus::Error> {
+    /// State for an app over `orders` on the database `health` reports on: builds the
+    /// OpenAPI document and the metrics.
+    pub fn new(
+        orders: OrdersService,
+        health: Arc<dyn StorageHealth>,
+        http: HttpSettings,
+    ) -> Result<Self, prometheus::Error> {
         let metrics = telemetry::Metrics::new()?;
-        Ok(Self { orders, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics })
+        Ok(Self { orders, health, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics })
     }
 }
 

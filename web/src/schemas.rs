@@ -1,8 +1,8 @@
 //! The JSON shapes of the API, as the CoffeeMesh Orders API publishes them. They convert
 //! to and from the service's model; the service never sees these types.
 
+use app_service::{Order, OrderItem, Size, Status};
 use serde::{Deserialize, Serialize};
-use service::{Order, OrderItem, Size, Status};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use uuid::Uuid;
 #[schema(example = json!({"product": "cappuccino", "size": "medium", "quantity": 1}))]
 pub struct OrderItemSchema {
     /// Product name: 1 to 100 characters, not blank, no control characters. (The pattern
-    /// states `service::rules` for clients that validate before sending: one character
+    /// states `app_service::rules` for clients that validate before sending: one character
     /// that is neither white space nor a control character (Unicode Cc), and no control
     /// characters at all.)
     #[schema(

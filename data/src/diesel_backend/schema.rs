@@ -1,46 +1,61 @@
-//! Diesel's view of the schema in `migrations/`. The two databases differ only in the
-//! types of ids and times; `data/tests/schema.rs` checks both against the migrated
-//! databases, so an edited migration without an edit here fails the tests.
+//! diesel's view of the schema in `migrations/`, one `table!` for both databases.
+//!
+//! The databases differ only in how ids and times are stored (`UUID`/`TIMESTAMPTZ` on
+//! Postgres, text on SQLite), so those columns get two SQL types of this crate's own,
+//! [`sql_types::StoredUuid`] and [`sql_types::StoredTime`], that mean the native type on
+//! Postgres and `TEXT` on SQLite. `data/tests/schema.rs` checks these tables against the
+//! migrated databases, so an edited migration without an edit here fails the tests.
 
-/// Declares the tables with the given id and time SQL types.
-macro_rules! orders_schema {
-    ($id:ident, $time:ident) => {
-        diesel::table! {
-            use diesel::sql_types::*;
+/// SQL types that are stored differently per database.
+pub mod sql_types {
+    /// An id: `UUID` on Postgres (oid 2950), text on SQLite.
+    #[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
+    #[diesel(sqlite_type(name = "Text"))]
+    pub struct StoredUuid;
 
-            /// Orders, one row each.
-            orders (id) {
-                id -> $id,
-                status -> Text,
-                created -> $time,
-                updated -> $time,
-            }
-        }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-
-            /// Items, keyed by their order and their position in it.
-            order_items (order_id, position) {
-                order_id -> $id,
-                position -> Integer,
-                product -> Text,
-                size -> Text,
-                quantity -> BigInt,
-            }
-        }
-
-        diesel::joinable!(order_items -> orders (order_id));
-        diesel::allow_tables_to_appear_in_same_query!(orders, order_items);
-    };
+    /// A point in time: `TIMESTAMPTZ` on Postgres (oid 1184), text on SQLite.
+    #[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+    #[diesel(sqlite_type(name = "Text"))]
+    pub struct StoredTime;
 }
 
-/// The tables on Postgres.
-pub mod postgres {
-    orders_schema!(Uuid, Timestamptz);
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::{StoredTime, StoredUuid};
+
+    /// Orders, one row each.
+    orders (id) {
+        /// The order's id.
+        id -> StoredUuid,
+        /// Its status, by name.
+        status -> Text,
+        /// When it was placed.
+        created -> StoredTime,
+        /// When it last changed.
+        updated -> StoredTime,
+    }
 }
 
-/// The tables on SQLite.
-pub mod sqlite {
-    orders_schema!(Text, Text);
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::StoredUuid;
+
+    /// Items, keyed by their order and their position in it.
+    order_items (order_id, position) {
+        /// The order the item belongs to.
+        order_id -> StoredUuid,
+        /// Its index in the order's list.
+        position -> Integer,
+        /// The product's name.
+        product -> Text,
+        /// The cup size, by name.
+        size -> Text,
+        /// How many.
+        quantity -> BigInt,
+    }
 }
+
+diesel::joinable!(order_items -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(orders, order_items);

@@ -4,7 +4,6 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::schemas::{ErrorBody, HealthSchema};
 use actix_web::{HttpResponse, get, web};
-use service::OrdersService;
 
 /// Liveness: the process answers. Touches no database, so a database outage does not
 /// get healthy instances restarted.
@@ -24,8 +23,8 @@ pub async fn health() -> web::Json<HealthSchema> {
     )
 )]
 #[get("/ready")]
-pub async fn ready(orders: web::Data<OrdersService>) -> Result<web::Json<HealthSchema>, ApiError> {
-    orders.ping().await?;
+pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthSchema>, ApiError> {
+    state.health.ping().await?;
     Ok(web::Json(HealthSchema { status: "ok" }))
 }
 
@@ -37,5 +36,5 @@ pub async fn ready(orders: web::Data<OrdersService>) -> Result<web::Json<HealthS
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    state.metrics.render(state.orders.pool_stats())
+    state.metrics.render(state.health.pool_stats())
 }

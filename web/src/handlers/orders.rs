@@ -8,15 +8,13 @@ use crate::schemas::{
 };
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, put, web};
-use service::{OrderFilter, OrdersService, rules};
+use app_service::{OrderFilter, OrdersService, rules};
 use uuid::Uuid;
 
 /// Where body problems are located: the items are the body's `order` list.
 const ITEMS: &[&str] = &["body", "order"];
 /// Where query problems are located.
 const QUERY: &[&str] = &["query"];
-/// Where everything else is located (the service checks no other input).
-const NOWHERE: &[&str] = &[];
 
 /// Lists orders, newest first.
 #[utoipa::path(
@@ -83,7 +81,7 @@ pub async fn get_order(
     orders: web::Data<OrdersService>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<GetOrderSchema>, ApiError> {
-    let order = orders.get(*id).await.map_err(ApiError::located(NOWHERE))?;
+    let order = orders.get(*id).await?;
     Ok(web::Json(order.into()))
 }
 
@@ -125,7 +123,7 @@ pub async fn update_order(
 )]
 #[delete("/orders/{order_id}")]
 pub async fn delete_order(orders: web::Data<OrdersService>, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    orders.delete(*id).await.map_err(ApiError::located(NOWHERE))?;
+    orders.delete(*id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -146,7 +144,7 @@ pub async fn pay_order(
     orders: web::Data<OrdersService>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<GetOrderSchema>, ApiError> {
-    let order = orders.pay(*id).await.map_err(ApiError::located(NOWHERE))?;
+    let order = orders.pay(*id).await?;
     Ok(web::Json(order.into()))
 }
 
@@ -167,6 +165,6 @@ pub async fn cancel_order(
     orders: web::Data<OrdersService>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<GetOrderSchema>, ApiError> {
-    let order = orders.cancel(*id).await.map_err(ApiError::located(NOWHERE))?;
+    let order = orders.cancel(*id).await?;
     Ok(web::Json(order.into()))
 }

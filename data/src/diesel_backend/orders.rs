@@ -1,0 +1,245 @@
+//! The orders queries on diesel, and the repository that runs them on the threadpool.
+//!
+//! [`OrderQueries`] are plain synchronous functions, no async anywhere: they run on a
+//! blocking thread, called through [`DieselDatabase::read`] and
+//! [`DieselDatabase::write`] (which also opens the write transaction). diesel's queries
+//! are built the same for both databases; running one needs the concrete connection
+//! type, so the `impl` is stamped out for `PgConnection` and `SqliteConnection` by
+//! `#[duplicate_item]` (each only when its feature is on). Read `Conn` as "the connection".
+
+use super::schema::{order_items, orders};
+use super::{DieselConnection, DieselDatabase};
+use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
+use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::dsl::{EqAny, Filter, Find};
+use diesel::prelude::*;
+use duplicate::duplicate_item;
+use uuid::Uuid;
+
+const ORDER_COLUMNS: (orders::id, orders::status, orders::created, orders::updated) =
+    (orders::id, orders::status, orders::created, orders::updated);
+
+const ITEM_COLUMNS: (order_items::product, order_items::size, order_items::quantity) =
+    (order_items::product, order_items::size, order_items::quantity);
+
+/// The queries the repository needs, as synchronous methods on a diesel connection.
+/// Writes expect to run inside a write transaction (see [`DieselDatabase::write`]).
+pub trait OrderQueries: DieselConnection {
+    /// Stores a new order with its items.
+    fn insert_order(&mut self, order: &Order) -> QueryResult<()>;
+    /// The order with this id, with its items.
+    fn find_order(&mut self, id: Uuid) -> QueryResult<Option<Order>>;
+    /// A page of orders with their items, newest first, in one query.
+    fn page_of_orders(&mut self, filter: OrderFilter) -> QueryResult<Vec<Order>>;
+    /// Replaces the items if the status is one of `allowed`.
+    fn replace_items(
+        &mut self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> QueryResult<GuardedWrite>;
+    /// Changes the status if it is one of `allowed`.
+    fn set_status(&mut self, id: Uuid, to: Status, allowed: &[Status], at: DateTime<Utc>) -> QueryResult<GuardedWrite>;
+    /// Deletes the order and its items.
+    fn delete_order(&mut self, id: Uuid) -> QueryResult<bool>;
+}
+
+#[duplicate_item(
+    Conn                         gate;
+    [diesel::PgConnection]       [cfg(feature = "postgres")];
+    [diesel::SqliteConnection]   [cfg(feature = "sqlite")];
+)]
+#[gate]
+impl OrderQueries for Conn {
+    fn insert_order(&mut self, order: &Order) -> QueryResult<()> {
+        diesel::insert_into(orders::table)
+            .values((
+                orders::id.eq(DbUuid(order.id)),
+                orders::status.eq(order.status.as_str()),
+                orders::created.eq(DbTime(order.created)),
+                orders::updated.eq(DbTime(order.updated)),
+            ))
+            .execute(self)?;
+        diesel::insert_into(order_items::table).values(item_rows(order.id, &order.items)).execute(self)?;
+        Ok(())
+    }
+
+    fn find_order(&mut self, id: Uuid) -> QueryResult<Option<Order>> {
+        let rows = orders::table
+            .left_join(order_items::table)
+            .filter(orders::id.eq(DbUuid(id)))
+            .order(order_items::position)
+            .select((ORDER_COLUMNS, ITEM_COLUMNS.nullable()))
+            .load::<(OrderRow, Option<ItemRow>)>(self)?;
+        Ok(assemble(rows).map_err(corrupt)?.pop())
+    }
+
+    fn page_of_orders(&mut self, filter: OrderFilter) -> QueryResult<Vec<Order>> {
+        // The page's ids as a subquery: the page and its items in one statement.
+        let mut page = orders::table
+            .select(orders::id)
+            .order((orders::created.desc(), orders::id.desc()))
+            .limit(filter.limit)
+            .offset(filter.offset)
+            .into_boxed();
+        let cancelled = Status::Cancelled.as_str();
+        page = match filter.cancelled {
+            None => page,
+            Some(true) => page.filter(orders::status.eq(cancelled)),
+            Some(false) => page.filter(orders::status.ne(cancelled)),
+        };
+        let rows = orders::table
+            .left_join(order_items::table)
+            .filter(orders::id.eq_any(page))
+            .order((orders::created.desc(), orders::id.desc(), order_items::position))
+            .select((ORDER_COLUMNS, ITEM_COLUMNS.nullable()))
+            .load::<(OrderRow, Option<ItemRow>)>(self)?;
+        assemble(rows).map_err(corrupt)
+    }
+
+    fn replace_items(
+        &mut self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> QueryResult<GuardedWrite> {
+        // Check and write in one statement: concurrent writers cannot both pass.
+        let updated = diesel::update(guarded(id, allowed))
+            .set(orders::updated.eq(DbTime(at)))
+            .returning(ORDER_COLUMNS)
+            .get_result::<OrderRow>(self)
+            .optional()?;
+        let Some(row) = updated else { return refusal(status_of(id).first(self).optional()?) };
+        diesel::delete(order_items::table.filter(order_items::order_id.eq(DbUuid(id)))).execute(self)?;
+        diesel::insert_into(order_items::table).values(item_rows(id, items)).execute(self)?;
+        row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
+    }
+
+    fn set_status(&mut self, id: Uuid, to: Status, allowed: &[Status], at: DateTime<Utc>) -> QueryResult<GuardedWrite> {
+        let updated = diesel::update(guarded(id, allowed))
+            .set((orders::status.eq(to.as_str()), orders::updated.eq(DbTime(at))))
+            .returning(ORDER_COLUMNS)
+            .get_result::<OrderRow>(self)
+            .optional()?;
+        let Some(row) = updated else { return refusal(status_of(id).first(self).optional()?) };
+        let items = order_items::table
+            .filter(order_items::order_id.eq(DbUuid(id)))
+            .order(order_items::position)
+            .select(ITEM_COLUMNS)
+            .load::<ItemRow>(self)?;
+        order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
+    }
+
+    fn delete_order(&mut self, id: Uuid) -> QueryResult<bool> {
+        // Items go with their order by ON DELETE CASCADE.
+        let deleted = diesel::delete(orders::table.find(DbUuid(id))).execute(self)?;
+        Ok(deleted > 0)
+    }
+}
+
+/// Order `id`, if its status is one of `allowed`.
+fn guarded(
+    id: Uuid,
+    allowed: &[Status],
+) -> Filter<Find<orders::table, DbUuid>, EqAny<orders::status, Vec<&'static str>>> {
+    let allowed: Vec<&'static str> = allowed.iter().map(|status| status.as_str()).collect();
+    orders::table.find(DbUuid(id)).filter(orders::status.eq_any(allowed))
+}
+
+/// The status of order `id`.
+fn status_of(id: Uuid) -> diesel::dsl::Select<Find<orders::table, DbUuid>, orders::status> {
+    orders::table.find(DbUuid(id)).select(orders::status)
+}
+
+/// Why a guarded write did not apply, from the order's status (`None`: no such order).
+fn refusal(status: Option<String>) -> QueryResult<GuardedWrite> {
+    storage::refusal(status).map_err(corrupt)
+}
+
+/// The rows of `items` of order `id`, for one multi-row insert.
+#[allow(clippy::type_complexity)]
+fn item_rows(
+    id: Uuid,
+    items: &[OrderItem],
+) -> Vec<(
+    diesel::dsl::Eq<order_items::order_id, DbUuid>,
+    diesel::dsl::Eq<order_items::position, i32>,
+    diesel::dsl::Eq<order_items::product, &str>,
+    diesel::dsl::Eq<order_items::size, &'static str>,
+    diesel::dsl::Eq<order_items::quantity, i64>,
+)> {
+    positions(items)
+        .map(|(position, item)| {
+            (
+                order_items::order_id.eq(DbUuid(id)),
+                order_items::position.eq(position),
+                order_items::product.eq(item.product.as_str()),
+                order_items::size.eq(item.size.as_str()),
+                order_items::quantity.eq(item.quantity),
+            )
+        })
+        .collect()
+}
+
+fn corrupt(error: CorruptRow) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(error))
+}
+
+/// Orders stored through diesel over connection type `C`, queried on the threadpool.
+pub struct DieselOrders<C: DieselConnection> {
+    db: DieselDatabase<C>,
+}
+
+impl<C: DieselConnection> DieselOrders<C> {
+    /// The orders repository on `db`'s pool and writer queue.
+    pub fn new(db: DieselDatabase<C>) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
+    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        // The closure outlives this call on another thread, so it owns its data.
+        let order = order.clone();
+        self.db.write(move |conn| conn.insert_order(&order)).await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        self.db.read(move |conn| conn.find_order(id)).await
+    }
+
+    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+        self.db.read(move |conn| conn.page_of_orders(filter)).await
+    }
+
+    async fn replace_items(
+        &self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let (items, allowed) = (items.to_vec(), allowed.to_vec());
+        self.db.write(move |conn| conn.replace_items(id, &items, &allowed, at)).await
+    }
+
+    async fn set_status(
+        &self,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let allowed = allowed.to_vec();
+        self.db.write(move |conn| conn.set_status(id, to, &allowed, at)).await
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
+        self.db.write(move |conn| conn.delete_order(id)).await
+    }
+}

@@ -1,0 +1,130 @@
+//! Opening diesel connections for the pool. `establish` is a blocking call like any
+//! query, so connections are made on the blocking threadpool too.
+
+use super::{DieselConnection, DieselDatabase};
+use crate::write_gate::WriteGate;
+use crate::{ConnectError, DatabaseKind, PoolSettings};
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_diesel::Runtime;
+use diesel::connection::TransactionManager;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The pool of connections of type `C`.
+pub type Pool<C> = managed::Pool<ConnectionManager<C>>;
+
+/// A pooled connection idle for longer than this is checked with a round trip before
+/// reuse; connections in steady use are trusted (and dropped when a query fails on them).
+const IDLE_CHECK: Duration = Duration::from_secs(10);
+
+/// Opens connections to `url` and runs `setup` on each new one; checks a connection that
+/// was idle for a while before reuse, so connections broken by a database restart are
+/// replaced.
+pub struct ConnectionManager<C> {
+    url: Arc<str>,
+    setup: Arc<str>,
+    _connection: PhantomData<fn() -> C>,
+}
+
+impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
+    type Type = deadpool_diesel::Connection<C>;
+    type Error = deadpool_diesel::Error;
+
+    async fn create(&self) -> Result<Self::Type, Self::Error> {
+        let (url, setup) = (Arc::clone(&self.url), Arc::clone(&self.setup));
+        deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
+            let mut conn = C::establish(&url)?;
+            if !setup.is_empty() {
+                conn.batch_execute(&setup)?;
+            }
+            Ok(conn)
+        })
+        .await
+    }
+
+    async fn recycle(&self, connection: &mut Self::Type, metrics: &Metrics) -> RecycleResult<Self::Error> {
+        if connection.is_mutex_poisoned() {
+            return Err(RecycleError::message("a query panicked on this connection"));
+        }
+        if metrics.last_used() < IDLE_CHECK {
+            return Ok(());
+        }
+        let check = connection.interact(|conn| {
+            if C::TransactionManager::is_broken_transaction_manager(conn) {
+                return Err(deadpool_diesel::Error::BrokenTransactionManger);
+            }
+            conn.batch_execute("SELECT 1").map_err(deadpool_diesel::Error::Ping)
+        });
+        match check.await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(RecycleError::message("connection check panicked")),
+        }
+    }
+}
+
+fn database<C: DieselConnection>(
+    url: &str,
+    setup: &str,
+    settings: &PoolSettings,
+    kind: DatabaseKind,
+) -> Result<DieselDatabase<C>, ConnectError> {
+    let manager = ConnectionManager { url: url.into(), setup: setup.into(), _connection: PhantomData };
+    let timeout = Some(settings.acquire_timeout);
+    let pool = managed::Pool::builder(manager)
+        .max_size(settings.max_connections as usize)
+        // deadpool waits forever by default; a request should fail instead.
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| ConnectError::Pool(e.to_string()))?;
+    Ok(DieselDatabase { pool, writers: Arc::new(WriteGate::new(kind, settings.acquire_timeout)) })
+}
+
+/// The pool for a Postgres URL: the URL of [`crate::connection::postgres_url`] (with the
+/// statement timeout), plus libpq's `connect_timeout` from the pool timeout so a dead
+/// server cannot hold a blocking thread for long.
+#[cfg(feature = "postgres")]
+pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselDatabase<diesel::PgConnection>, ConnectError> {
+    let mut url = crate::connection::postgres_url(url, settings)?;
+    let mut pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    if !pairs.iter().any(|(key, _)| key == "connect_timeout") {
+        pairs.push(("connect_timeout".into(), settings.acquire_timeout.as_secs().max(1).to_string()));
+        crate::connection::set_query(&mut url, &pairs);
+    }
+    database(url.as_str(), "", settings, DatabaseKind::Postgres)
+}
+
+/// The pool for a SQLite URL: each new connection runs
+/// [`SQLITE_PRAGMAS`](crate::connection::SQLITE_PRAGMAS) and sets the busy timeout.
+#[cfg(feature = "sqlite")]
+pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<DieselDatabase<diesel::SqliteConnection>, ConnectError> {
+    use std::fmt::Write;
+    let path = crate::connection::sqlite_path(url)?;
+    let path = path.to_str().ok_or_else(|| ConnectError::InvalidUrl("the path is not UTF-8".into()))?;
+    let mut setup = format!("PRAGMA busy_timeout = {};", settings.acquire_timeout.as_millis());
+    for (name, value) in crate::connection::SQLITE_PRAGMAS {
+        let _ = write!(setup, " PRAGMA {name} = {value};");
+    }
+    database(path, &setup, settings, DatabaseKind::Sqlite)
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use app_service::RepositoryError;
+    use diesel::QueryResult;
+
+    #[tokio::test]
+    async fn a_panicking_query_is_an_internal_error_and_the_pool_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/orders.db", dir.path().display());
+        let db = sqlite(&url, &PoolSettings::default()).unwrap();
+        let outcome = db.read(|_: &mut diesel::SqliteConnection| -> QueryResult<()> { panic!("a bug") }).await;
+        assert!(matches!(outcome, Err(RepositoryError::Internal(e)) if e.to_string().contains("did not finish")));
+        // The poisoned connection is not handed out again; the next query works.
+        db.ping().await.unwrap();
+    }
+}

@@ -1,0 +1,225 @@
+//! The orders repository on sqlx, for Postgres and SQLite alike.
+//!
+//! The SQL is plain and portable: `$n` placeholders work on both databases, and values go
+//! through the encodings in `codec.rs`. sqlx's query functions are typed by their
+//! database, so the repository is implemented once per database: the
+//! `#[duplicate_item]` attribute stamps the one `impl` below out for `sqlx::Postgres` and
+//! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
+
+use super::{SqlxDatabase, WriteTransaction, classify};
+use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
+use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use duplicate::duplicate_item;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+const ORDER_COLUMNS: &str = "id, status, created, updated";
+
+const INSERT_ORDER: &str = "INSERT INTO orders (id, status, created, updated) VALUES ($1, $2, $3, $4)";
+
+const SELECT_ORDER: &str = "\
+    SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
+    FROM orders o LEFT JOIN order_items i ON i.order_id = o.id \
+    WHERE o.id = $1 ORDER BY i.position";
+
+// One statement for the page and its items: no query per order, one consistent snapshot.
+const SELECT_PAGE: &str = "\
+    SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
+    FROM (SELECT id, status, created, updated FROM orders \
+          WHERE $1 IS NULL OR (status = $2) = $1 \
+          ORDER BY created DESC, id DESC LIMIT $3 OFFSET $4) o \
+    LEFT JOIN order_items i ON i.order_id = o.id \
+    ORDER BY o.created DESC, o.id DESC, i.position";
+
+const SELECT_ITEMS: &str = "SELECT product, size, quantity FROM order_items WHERE order_id = $1 ORDER BY position";
+
+const SELECT_STATUS: &str = "SELECT status FROM orders WHERE id = $1";
+
+const DELETE_ITEMS: &str = "DELETE FROM order_items WHERE order_id = $1";
+
+// Items go with their order by ON DELETE CASCADE.
+const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = $1";
+
+const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) ";
+
+/// Orders stored through sqlx in database `DB`, on the shared [`SqlxDatabase`].
+#[derive(Debug, Clone)]
+pub struct SqlxOrders<DB: sqlx::Database> {
+    db: SqlxDatabase<DB>,
+}
+
+impl<DB: sqlx::Database> SqlxOrders<DB> {
+    /// The orders repository on `db`'s pool and writer queue.
+    pub fn new(db: SqlxDatabase<DB>) -> Self {
+        Self { db }
+    }
+}
+
+/// One row of `orders LEFT JOIN order_items`.
+#[derive(sqlx::FromRow)]
+struct JoinedRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    product: Option<String>,
+    size: Option<String>,
+    quantity: Option<i64>,
+}
+
+fn orders_from(rows: Vec<JoinedRow>) -> Result<Vec<Order>, RepositoryError> {
+    let rows = rows.into_iter().map(|row| {
+        let item = match (row.product, row.size, row.quantity) {
+            (Some(product), Some(size), Some(quantity)) => Some(ItemRow { product, size, quantity }),
+            _ => None,
+        };
+        (row.order, item)
+    });
+    storage::assemble(rows).map_err(corrupt)
+}
+
+fn corrupt(error: CorruptRow) -> RepositoryError {
+    RepositoryError::Internal(Box::new(error))
+}
+
+#[duplicate_item(
+    Db                gate;
+    [sqlx::Postgres]  [cfg(feature = "postgres")];
+    [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+)]
+#[gate]
+#[async_trait]
+impl OrdersRepository for SqlxOrders<Db> {
+    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(INSERT_ORDER)
+            .bind(DbUuid(order.id))
+            .bind(order.status.as_str())
+            .bind(DbTime(order.created))
+            .bind(DbTime(order.updated))
+            .execute(tx.conn())
+            .await
+            .map_err(classify)?;
+        Self::insert_items(&mut tx, order.id, &order.items).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        let rows = sqlx::query_as::<_, JoinedRow>(SELECT_ORDER)
+            .bind(DbUuid(id))
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(classify)?;
+        Ok(orders_from(rows)?.pop())
+    }
+
+    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+        let rows = sqlx::query_as::<_, JoinedRow>(SELECT_PAGE)
+            .bind(filter.cancelled)
+            .bind(Status::Cancelled.as_str())
+            .bind(filter.limit)
+            .bind(filter.offset)
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(classify)?;
+        orders_from(rows)
+    }
+
+    async fn replace_items(
+        &self,
+        id: Uuid,
+        items: &[OrderItem],
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let mut tx = self.db.begin_write().await?;
+        let mut update = QueryBuilder::<Db>::new("UPDATE orders SET updated = ");
+        update.push_bind(DbTime(at));
+        let Some(row) = Self::guarded(&mut tx, update, id, allowed).await? else {
+            return Self::refusal(&mut tx, id).await;
+        };
+        sqlx::query(DELETE_ITEMS).bind(DbUuid(id)).execute(tx.conn()).await.map_err(classify)?;
+        Self::insert_items(&mut tx, id, items).await?;
+        tx.commit().await.map_err(classify)?;
+        row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
+    }
+
+    async fn set_status(
+        &self,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let mut tx = self.db.begin_write().await?;
+        let mut update = QueryBuilder::<Db>::new("UPDATE orders SET status = ");
+        update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
+        let Some(row) = Self::guarded(&mut tx, update, id, allowed).await? else {
+            return Self::refusal(&mut tx, id).await;
+        };
+        let items =
+            sqlx::query_as::<_, ItemRow>(SELECT_ITEMS).bind(DbUuid(id)).fetch_all(tx.conn()).await.map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
+        let _turn = self.db.turn().await?;
+        let done = sqlx::query(DELETE_ORDER).bind(DbUuid(id)).execute(self.db.pool()).await.map_err(classify)?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+#[duplicate_item(
+    Db                gate;
+    [sqlx::Postgres]  [cfg(feature = "postgres")];
+    [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+)]
+#[gate]
+impl SqlxOrders<Db> {
+    /// Finishes `update` (an `UPDATE orders SET …`) so that it applies only to order `id`
+    /// in one of the `allowed` statuses, and runs it. Check and write are one statement, so
+    /// concurrent writers cannot both pass the check.
+    async fn guarded(
+        tx: &mut WriteTransaction<'_, Db>,
+        mut update: QueryBuilder<Db>,
+        id: Uuid,
+        allowed: &[Status],
+    ) -> Result<Option<OrderRow>, RepositoryError> {
+        update.push(" WHERE id = ").push_bind(DbUuid(id)).push(" AND status IN (");
+        let mut statuses = update.separated(", ");
+        for status in allowed {
+            statuses.push_bind(status.as_str());
+        }
+        update.push(") RETURNING ").push(ORDER_COLUMNS);
+        update.build_query_as::<OrderRow>().fetch_optional(tx.conn()).await.map_err(classify)
+    }
+
+    /// Why a guarded write did not apply: no such order, or its status.
+    async fn refusal(tx: &mut WriteTransaction<'_, Db>, id: Uuid) -> Result<GuardedWrite, RepositoryError> {
+        let status =
+            sqlx::query_scalar(SELECT_STATUS).bind(DbUuid(id)).fetch_optional(tx.conn()).await.map_err(classify)?;
+        storage::refusal(status).map_err(corrupt)
+    }
+
+    /// Inserts all `items` of order `id` in one statement.
+    async fn insert_items(
+        tx: &mut WriteTransaction<'_, Db>,
+        id: Uuid,
+        items: &[OrderItem],
+    ) -> Result<(), RepositoryError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut insert = QueryBuilder::<Db>::new(INSERT_ITEMS);
+        insert.push_values(positions(items), |mut row, (position, item)| {
+            row.push_bind(DbUuid(id))
+                .push_bind(position)
+                .push_bind(item.product.as_str())
+                .push_bind(item.size.as_str())
+                .push_bind(item.quantity);
+        });
+        insert.build().execute(tx.conn()).await.map_err(classify)?;
+        Ok(())
+    }
+}
