@@ -4,7 +4,7 @@
 //! for people, and a test keeps it in step. A malformed value stops start-up with one
 //! line naming the variable.
 
-use app_data::{Backend, PoolSettings};
+use app_data::{Backend, PoolSettings, Pooler};
 use app_web::HttpSettings;
 use std::env::VarError;
 use std::fmt::Display;
@@ -25,9 +25,13 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/order
 pub struct Config {
     /// `DATABASE_URL`: `sqlite://path` or `postgres://user:pass@host/db`.
     pub database_url: String,
+    /// `DATABASE_MIGRATION_URL`: a direct connection for migrations, when `DATABASE_URL`
+    /// goes through a pooler.
+    pub database_migration_url: Option<String>,
     /// `DATA_BACKEND`: `sqlx` or `diesel`, as far as they are compiled in.
     pub backend: Backend,
-    /// `DB_POOL_MAX`, `DB_POOL_TIMEOUT_MS` and `DB_STATEMENT_TIMEOUT_MS` (Postgres only).
+    /// `DB_POOL_MAX`, `DB_POOL_TIMEOUT_MS`, `DB_STATEMENT_TIMEOUT_MS` (Postgres only) and
+    /// `DB_POOLER` (`none` or `transaction`).
     pub pool: PoolSettings,
     /// `DB_STARTUP_TIMEOUT_S`: how long start-up waits for the database.
     pub startup_timeout: Duration,
@@ -43,6 +47,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
+            database_migration_url: None,
             backend: Backend::default(),
             pool: PoolSettings::default(),
             startup_timeout: Duration::from_secs(30),
@@ -120,11 +125,13 @@ impl Config {
         let d = Self::default();
         Ok(Self {
             database_url: vars.parsed("DATABASE_URL")?.unwrap_or(d.database_url),
+            database_migration_url: vars.parsed("DATABASE_MIGRATION_URL")?.or(d.database_migration_url),
             backend: vars.choice("DATA_BACKEND")?.unwrap_or(d.backend),
             pool: PoolSettings {
                 max_connections: vars.positive("DB_POOL_MAX")?.unwrap_or(d.pool.max_connections),
                 acquire_timeout: vars.millis("DB_POOL_TIMEOUT_MS")?.unwrap_or(d.pool.acquire_timeout),
                 statement_timeout: vars.millis("DB_STATEMENT_TIMEOUT_MS")?.unwrap_or(d.pool.statement_timeout),
+                pooler: vars.choice("DB_POOLER")?.unwrap_or(d.pool.pooler),
             },
             startup_timeout: vars.seconds("DB_STARTUP_TIMEOUT_S")?.unwrap_or(d.startup_timeout),
             http: HttpSettings {
@@ -145,6 +152,18 @@ impl Config {
             },
             log_format: vars.choice("LOG_FORMAT")?.unwrap_or(d.log_format),
         })
+    }
+}
+
+impl Config {
+    /// Where migrations go: `DATABASE_MIGRATION_URL` if set; else `DATABASE_URL`, unless
+    /// that goes through a transaction pooler (`None`: migrations are a release step).
+    pub fn migration_url(&self) -> Option<&str> {
+        match (&self.database_migration_url, self.pool.pooler) {
+            (Some(url), _) => Some(url),
+            (None, Pooler::None) => Some(&self.database_url),
+            (None, Pooler::Transaction) => None,
+        }
     }
 }
 
@@ -230,8 +249,19 @@ mod tests {
         assert_eq!(error.to_string(), r#"invalid DATA_BACKEND="mongo": expected one of: sqlx, diesel"#);
         let error = config(&[("DB_POOL_MAX", "0")]).unwrap_err();
         assert_eq!(error.to_string(), r#"invalid DB_POOL_MAX="0": must be at least 1"#);
+        let error = config(&[("DB_POOLER", "session")]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid DB_POOLER="session": expected one of: none, transaction"#);
         let error = config(&[("LOG_FORMAT", "xml")]).unwrap_err();
         assert_eq!(error.to_string(), r#"invalid LOG_FORMAT="xml": expected one of: text, json"#);
+    }
+
+    #[test]
+    fn migrations_never_go_through_a_transaction_pooler() {
+        let pooled = [("DATABASE_URL", "postgres://app@bouncer/db"), ("DB_POOLER", "transaction")];
+        assert_eq!(config(&pooled).unwrap().migration_url(), None);
+        let direct = [pooled[0], pooled[1], ("DATABASE_MIGRATION_URL", "postgres://app@primary/db")];
+        assert_eq!(config(&direct).unwrap().migration_url(), Some("postgres://app@primary/db"));
+        assert_eq!(config(&pooled[..1]).unwrap().migration_url(), Some("postgres://app@bouncer/db"));
     }
 
     #[test]

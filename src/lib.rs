@@ -9,9 +9,10 @@
 pub mod config;
 pub mod server;
 
-use app_data::Database;
+use app_data::{ConnectError, Database, migrate};
 use app_service::OrdersService;
 use config::Config;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,22 +21,52 @@ use std::time::{Duration, Instant};
 pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
-    Database(#[from] app_data::ConnectError),
+    Database(#[from] ConnectError),
+    /// Migrations were asked for through a transaction pooler.
+    #[error("DB_POOLER=transaction: migrations need a direct connection to Postgres; set DATABASE_MIGRATION_URL")]
+    MigrationNeedsDirectUrl,
     /// The metrics could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
 }
 
-/// The database of `config`, migrations applied, pool open.
+/// The database of `config`, pool open, migrations applied where they should be (see
+/// [`Config::migration_url`]).
 ///
 /// A Postgres that is not up yet is retried with backoff for `config.startup_timeout`;
 /// then the last error is returned.
 pub async fn connect(config: &Config) -> Result<Database, StartError> {
+    let database = Database::open(&config.database_url, config.backend, &config.pool)?;
+    let direct = config.pool.direct();
+    match config.migration_url() {
+        Some(url) => with_retries(config, || migrate::run(url, &direct)).await?,
+        None => tracing::info!(
+            "DB_POOLER=transaction and no DATABASE_MIGRATION_URL: not migrating through the pooler; \
+             apply migrations with the `migrate` command as a release step"
+        ),
+    }
+    Ok(database)
+}
+
+/// Applies the migrations of `config` and nothing else: the `migrate` command. Refuses
+/// to migrate through a transaction pooler, which cannot hold the migrator's session.
+pub async fn migrate(config: &Config) -> Result<(), StartError> {
+    let Some(url) = config.migration_url() else { return Err(StartError::MigrationNeedsDirectUrl) };
+    let direct = config.pool.direct();
+    with_retries(config, || migrate::run(url, &direct)).await
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or `config.startup_timeout` is up.
+async fn with_retries<F, Fut>(config: &Config, attempt: F) -> Result<(), StartError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), ConnectError>>,
+{
     let deadline = Instant::now() + config.startup_timeout;
     let mut backoff = Duration::from_millis(100);
     loop {
-        match Database::connect(&config.database_url, config.backend, &config.pool).await {
-            Ok(database) => return Ok(database),
+        match attempt().await {
+            Ok(()) => return Ok(()),
             Err(error) if error.is_transient() && Instant::now() + backoff < deadline => {
                 tracing::warn!(%error, retry_in = ?backoff, "database not ready");
                 tokio::time::sleep(backoff).await;

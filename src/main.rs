@@ -49,10 +49,17 @@ async fn run(command: Command) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let _flush_logs_on_exit = init_logging(config.log_format);
     let url = mask_password(&config.database_url);
-    let database = connect(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if let Command::Migrate = command {
+        app::migrate(&config).await.map_err(|e| format!("database {url}: {e}"))?;
         tracing::info!(database = %url, "migrations applied");
         return Ok(());
+    }
+    let database = connect(&config).await.map_err(|e| format!("database {url}: {e}"))?;
+    if config.pool.pooler == app_data::Pooler::Transaction {
+        tracing::info!(
+            "DB_POOLER=transaction: statements are not prepared by name, and the statement timeout is \
+             the database role's setting (ALTER ROLE … SET statement_timeout), not DB_STATEMENT_TIMEOUT_MS"
+        );
     }
     let state = app_state(&database, &config).map_err(|e| e.to_string())?;
     let listen = &config.server;

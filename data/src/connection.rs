@@ -27,9 +27,17 @@ pub fn sqlite_path(url: &str) -> Result<std::path::PathBuf, ConnectError> {
 /// A Postgres URL with the statement timeout of `settings` added as a server option
 /// (`options=-c statement_timeout=…`), unless the URL sets one itself. Both backends
 /// connect with this URL, so both apply the same timeout the same way.
+///
+/// Behind a transaction pooler the URL is left as it is: PgBouncer refuses the `options`
+/// startup parameter, and a session setting would not follow the client from one server
+/// connection to the next. There the timeout is the database role's own setting
+/// (`ALTER ROLE … SET statement_timeout`), which every server connection starts with.
 #[cfg(feature = "postgres")]
 pub fn postgres_url(url: &str, settings: &PoolSettings) -> Result<url::Url, ConnectError> {
     let mut url = url::Url::parse(url).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+    if !settings.prepared_statements() {
+        return Ok(url);
+    }
     let mut options = None;
     let mut others = Vec::new();
     for (key, value) in url.query_pairs() {
@@ -75,7 +83,10 @@ pub mod sqlx_options {
     pub fn postgres(url: &str, settings: &PoolSettings) -> Result<sqlx::postgres::PgConnectOptions, ConnectError> {
         use sqlx::ConnectOptions;
         let url = super::postgres_url(url, settings)?;
-        sqlx::postgres::PgConnectOptions::from_url(&url).map_err(|e| ConnectError::InvalidUrl(e.to_string()))
+        let options =
+            sqlx::postgres::PgConnectOptions::from_url(&url).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        // Behind a transaction pooler, no statement is kept by name (see `Pooler`).
+        Ok(if settings.prepared_statements() { options } else { options.statement_cache_capacity(0) })
     }
 
     /// sqlx's options for a SQLite connection: the file, created if missing, with

@@ -66,6 +66,9 @@ impl Database {
         if !kind.is_compiled() {
             return Err(ConnectError::DatabaseNotCompiled(kind));
         }
+        if kind == DatabaseKind::Sqlite && settings.pooler != crate::Pooler::None {
+            return Err(ConnectError::Pool("a connection pooler applies to Postgres only".into()));
+        }
         let pool = match (backend, kind) {
             #[cfg(all(feature = "sqlx", feature = "postgres"))]
             (Backend::Sqlx, DatabaseKind::Postgres) => Pool::SqlxPostgres(sqlx_backend::postgres(url, settings)?),

@@ -43,5 +43,5 @@ mod write_gate;
 
 pub use database::Database;
 pub use error::ConnectError;
-pub use settings::{Backend, DatabaseKind, PoolSettings};
+pub use settings::{Backend, DatabaseKind, PoolSettings, Pooler};
 pub use write_gate::WriteGate;

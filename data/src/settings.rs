@@ -65,6 +65,24 @@ impl DatabaseKind {
     }
 }
 
+/// What stands between the service and Postgres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Display, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
+pub enum Pooler {
+    /// Direct connections: statements are prepared once per connection and cached, and
+    /// the statement timeout is set on each connection as it opens.
+    #[default]
+    None,
+    /// A pooler in transaction mode (PgBouncer's `pool_mode = transaction`), which hands
+    /// each transaction to whichever server connection is free. Nothing may outlive a
+    /// transaction: no named prepared statements, no session settings, no session locks.
+    /// So statements are unnamed, sqlx runs each one inside a transaction (its parse and
+    /// execute are two round trips, which must reach the same server connection), the
+    /// statement timeout is the database role's own setting, and migrations need a
+    /// direct connection. Postgres only.
+    Transaction,
+}
+
 /// Size and patience of the connection pool: one pool per process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
@@ -76,6 +94,8 @@ pub struct PoolSettings {
     /// Longest a Postgres statement may run, lock waits included, before it is
     /// cancelled and the request fails with "unavailable".
     pub statement_timeout: Duration,
+    /// What stands between the service and Postgres.
+    pub pooler: Pooler,
 }
 
 impl Default for PoolSettings {
@@ -84,7 +104,20 @@ impl Default for PoolSettings {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
+            pooler: Pooler::None,
         }
+    }
+}
+
+impl PoolSettings {
+    /// These settings for a direct connection to the same server (for migrations).
+    pub fn direct(&self) -> Self {
+        Self { pooler: Pooler::None, ..*self }
+    }
+
+    /// Whether statements may be prepared once per connection and cached by name.
+    pub fn prepared_statements(&self) -> bool {
+        self.pooler == Pooler::None
     }
 }
 

@@ -2,8 +2,8 @@
 //! the service's `OrdersRepository` trait only. One suite, run on all four combinations
 //! by the `all_backends` template.
 
-use app_data::testing::TestDatabase;
-use app_data::{Backend, Database, DatabaseKind, PoolSettings, all_backends};
+use app_data::testing::{Target, TestDatabase};
+use app_data::{Backend, Database, PoolSettings, all_backends};
 use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Size, Status, StorageHealth};
 use chrono::{DateTime, TimeDelta, Utc};
 use rstest::rstest;
@@ -12,10 +12,17 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// A repository on a fresh database; `None` when the test must skip (no Postgres).
-async fn repository(backend: Backend, kind: DatabaseKind) -> Option<(Arc<dyn OrdersRepository>, TestDatabase)> {
-    let db = TestDatabase::create(kind).await?;
-    let database = Database::connect(&db.url, backend, &PoolSettings::default()).await.expect("connect");
+async fn repository(backend: Backend, target: Target) -> Option<(Arc<dyn OrdersRepository>, TestDatabase)> {
+    let db = TestDatabase::create(target).await?;
+    let database = connect(&db, backend, db.pool_settings()).await;
     Some((database.orders(), db))
+}
+
+/// The database of `db`: migrated over its direct URL, the pool on the service's URL
+/// (through the pooler, if there is one).
+async fn connect(db: &TestDatabase, backend: Backend, settings: PoolSettings) -> Database {
+    app_data::migrate::run(&db.direct_url, &PoolSettings::default()).await.expect("migrate");
+    Database::open(&db.url, backend, &settings).expect("open")
 }
 
 fn item(product: &str, size: Size, quantity: i64) -> OrderItem {
@@ -36,8 +43,8 @@ fn all(cancelled: Option<bool>) -> OrderFilter {
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn an_inserted_order_reads_back_exactly(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn an_inserted_order_reads_back_exactly(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let items = (0..50).map(|i| item(&format!("product {i} ☕"), Size::Medium, i + 1)).collect();
     let order = order_at(app_service::model::now(), items);
     repo.insert(&order).await.unwrap();
@@ -46,16 +53,16 @@ async fn an_inserted_order_reads_back_exactly(backend: Backend, kind: DatabaseKi
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn an_unknown_id_is_none(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn an_unknown_id_is_none(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     repo.insert(&new_order()).await.unwrap();
     assert_eq!(repo.get(Uuid::new_v4()).await.unwrap(), None);
 }
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let start = app_service::model::now();
     let mut orders = Vec::new();
     for i in 0..5 {
@@ -73,8 +80,8 @@ async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn a_listing_filters_on_cancelled(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn a_listing_filters_on_cancelled(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let (kept, cancelled) = (new_order(), new_order());
     repo.insert(&kept).await.unwrap();
     repo.insert(&cancelled).await.unwrap();
@@ -88,8 +95,8 @@ async fn a_listing_filters_on_cancelled(backend: Backend, kind: DatabaseKind) {
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn replacing_items_is_guarded_by_status(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn replacing_items_is_guarded_by_status(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
     repo.insert(&order).await.unwrap();
     let later = order.created + TimeDelta::seconds(1);
@@ -111,8 +118,8 @@ async fn replacing_items_is_guarded_by_status(backend: Backend, kind: DatabaseKi
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn status_changes_are_guarded(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn status_changes_are_guarded(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
     repo.insert(&order).await.unwrap();
     let now = app_service::model::now();
@@ -132,8 +139,8 @@ async fn status_changes_are_guarded(backend: Backend, kind: DatabaseKind) {
 
 #[apply(all_backends)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_payments_of_one_order_apply_once(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
     repo.insert(&order).await.unwrap();
     let payments = (0..50).map(|_| {
@@ -153,8 +160,8 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, kind: Dat
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn deleting_removes_the_order_and_its_items(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn deleting_removes_the_order_and_its_items(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     let (gone, kept) = (new_order(), new_order());
     repo.insert(&gone).await.unwrap();
     repo.insert(&kept).await.unwrap();
@@ -170,8 +177,8 @@ async fn deleting_removes_the_order_and_its_items(backend: Backend, kind: Databa
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn a_failed_insert_leaves_nothing_behind(backend: Backend, kind: DatabaseKind) {
-    let Some((repo, _db)) = repository(backend, kind).await else { return };
+async fn a_failed_insert_leaves_nothing_behind(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
     // The schema refuses a quantity of 0; the order row must not stay without items.
     let broken = order_at(app_service::model::now(), vec![item("latte", Size::Big, 1), item("tea", Size::Small, 0)]);
     assert!(repo.insert(&broken).await.is_err());
@@ -180,9 +187,9 @@ async fn a_failed_insert_leaves_nothing_behind(backend: Backend, kind: DatabaseK
 
 #[apply(all_backends)]
 #[tokio::test]
-async fn the_database_answers_pings_and_counts_its_connections(backend: Backend, kind: DatabaseKind) {
-    let Some(db) = TestDatabase::create(kind).await else { return };
-    let database = Database::connect(&db.url, backend, &PoolSettings::default()).await.unwrap();
+async fn the_database_answers_pings_and_counts_its_connections(backend: Backend, target: Target) {
+    let Some(db) = TestDatabase::create(target).await else { return };
+    let database = connect(&db, backend, db.pool_settings()).await;
     database.ping().await.unwrap();
     let stats = database.pool_stats();
     assert!(stats.open >= 1 && stats.idle <= stats.open, "{stats:?}");
@@ -192,10 +199,10 @@ async fn the_database_answers_pings_and_counts_its_connections(backend: Backend,
 /// both work, the pool never opens a second, and closing the database closes both.
 #[apply(all_backends)]
 #[tokio::test]
-async fn repositories_share_the_database_pool(backend: Backend, kind: DatabaseKind) {
-    let Some(db) = TestDatabase::create(kind).await else { return };
-    let settings = PoolSettings { max_connections: 1, ..PoolSettings::default() };
-    let database = Database::connect(&db.url, backend, &settings).await.unwrap();
+async fn repositories_share_the_database_pool(backend: Backend, target: Target) {
+    let Some(db) = TestDatabase::create(target).await else { return };
+    let settings = PoolSettings { max_connections: 1, ..db.pool_settings() };
+    let database = connect(&db, backend, settings).await;
     let (first, second) = (database.orders(), database.orders());
     let order = new_order();
     first.insert(&order).await.unwrap();
@@ -214,10 +221,10 @@ async fn repositories_share_the_database_pool(backend: Backend, kind: DatabaseKi
 
 #[cfg(all(feature = "sqlx", feature = "diesel"))]
 #[rstest]
-#[cfg_attr(feature = "sqlite", case::sqlite(DatabaseKind::Sqlite))]
-#[cfg_attr(feature = "postgres", case::postgres(DatabaseKind::Postgres))]
+#[cfg_attr(feature = "sqlite", case::sqlite(app_data::DatabaseKind::Sqlite))]
+#[cfg_attr(feature = "postgres", case::postgres(app_data::DatabaseKind::Postgres))]
 #[tokio::test]
-async fn each_backend_reads_what_the_other_wrote(#[case] kind: DatabaseKind) {
+async fn each_backend_reads_what_the_other_wrote(#[case] kind: app_data::DatabaseKind) {
     let Some(db) = TestDatabase::create(kind).await else { return };
     let settings = PoolSettings::default();
     let sqlx = Database::connect(&db.url, Backend::Sqlx, &settings).await.unwrap().orders();

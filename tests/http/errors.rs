@@ -94,8 +94,8 @@ fn bad_bodies() -> Vec<(&'static str, Value, Value, &'static str)> {
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn bad_bodies_get_422_naming_the_problem_and_store_nothing(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn bad_bodies_get_422_naming_the_problem_and_store_nothing(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let id = app.place_order().await;
     for (case, body, loc, kind) in bad_bodies() {
         for request in [post_json("/orders", &body), put_json(&format!("/orders/{id}"), &body)] {
@@ -113,8 +113,8 @@ async fn bad_bodies_get_422_naming_the_problem_and_store_nothing(backend: Backen
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn the_limits_themselves_are_accepted(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn the_limits_themselves_are_accepted(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let item = json!({"product": "☕".repeat(100), "size": "big", "quantity": 1000});
     let reply = app.post_json("/orders", &json!({"order": vec![item; 50]})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
@@ -124,8 +124,8 @@ async fn the_limits_themselves_are_accepted(backend: Backend, kind: DatabaseKind
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn malformed_requests_get_4xx_json(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
 
     let raw = |body: &'static str| {
         test::TestRequest::post()
@@ -182,8 +182,8 @@ async fn malformed_requests_get_4xx_json(backend: Backend, kind: DatabaseKind) {
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn whole_numbers_written_as_floats_are_integers(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn whole_numbers_written_as_floats_are_integers(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let body = json!({"order": [{"product": "tea", "size": "small", "quantity": 3.0}]});
     let reply = app.post_json("/orders", &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);

@@ -8,6 +8,8 @@ mod orders;
 #[cfg(feature = "postgres")]
 mod outage;
 #[cfg(feature = "postgres")]
+mod pooler;
+#[cfg(feature = "postgres")]
 #[path = "../shared/proxy.rs"]
 mod proxy;
 mod support;

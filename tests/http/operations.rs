@@ -14,7 +14,8 @@ use serde_json::json;
 async fn unreachable_app(
     backend: Backend,
 ) -> impl Fn(actix_http::Request) -> futures::future::LocalBoxFuture<'static, Reply> {
-    let mut config: Config = config("postgres://postgres:secret@127.0.0.1:9/orders", backend);
+    let mut config =
+        Config { database_url: "postgres://postgres:secret@127.0.0.1:9/orders".into(), backend, ..Config::default() };
     config.pool.acquire_timeout = std::time::Duration::from_millis(500);
     let database = app_data::Database::open(&config.database_url, backend, &config.pool).expect("open lazily");
     let handler = std::rc::Rc::new(handler(app::app_state(&database, &config).expect("state")).await);
@@ -45,8 +46,8 @@ async fn without_a_database_orders_get_503_and_the_service_is_not_ready(#[case] 
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn ready_when_the_database_answers(#[case] backend: Backend, #[case] kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn ready_when_the_database_answers(#[case] backend: Backend, #[case] target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let ready = app.get("/ready").await;
     assert_eq!((ready.status, ready.body), (StatusCode::OK, json!({"status": "ok"})));
 }

@@ -8,8 +8,8 @@ use serde_json::json;
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn a_placed_order_is_created_and_can_be_read(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn a_placed_order_is_created_and_can_be_read(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let body = json!({"order": [{"product": "cappuccino", "size": "medium"}, {"product": "tea", "size": "small", "quantity": 3}]});
 
     let created = app.post_json("/orders", &body).await;
@@ -31,8 +31,8 @@ async fn a_placed_order_is_created_and_can_be_read(backend: Backend, kind: Datab
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn the_listing_is_newest_first_filtered_and_paged(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn the_listing_is_newest_first_filtered_and_paged(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let mut ids = Vec::new();
     for _ in 0..4 {
         ids.push(app.place_order().await);
@@ -56,8 +56,8 @@ async fn the_listing_is_newest_first_filtered_and_paged(backend: Backend, kind: 
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn items_can_be_replaced_until_the_order_is_paid(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn items_can_be_replaced_until_the_order_is_paid(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let id = app.place_order().await;
     let uri = format!("/orders/{id}");
     let mocha = json!({"order": [{"product": "mocha", "size": "small", "quantity": 5}]});
@@ -79,8 +79,8 @@ async fn items_can_be_replaced_until_the_order_is_paid(backend: Backend, kind: D
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn deleting_answers_204_with_no_body_then_404(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn deleting_answers_204_with_no_body_then_404(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let id = app.place_order().await;
     let uri = format!("/orders/{id}");
 
@@ -95,8 +95,8 @@ async fn deleting_answers_204_with_no_body_then_404(backend: Backend, kind: Data
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn pay_and_cancel_follow_the_status_rules(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn pay_and_cancel_follow_the_status_rules(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let id = app.place_order().await;
 
     let paid = app.pay(&id).await;
@@ -116,8 +116,8 @@ async fn pay_and_cancel_follow_the_status_rules(backend: Backend, kind: Database
 
 #[apply(all_backends)]
 #[actix_web::test]
-async fn fifty_concurrent_payments_give_one_success(backend: Backend, kind: DatabaseKind) {
-    let Some(app) = TestApp::spawn(backend, kind).await else { return };
+async fn fifty_concurrent_payments_give_one_success(backend: Backend, target: Target) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
     let id = app.place_order().await;
     let uri = format!("/orders/{id}/pay");
 

@@ -8,13 +8,20 @@ use app_data::PoolSettings;
 use rstest::rstest;
 
 #[rstest]
-#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx))]
-#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel))]
+#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx, Target::Postgres))]
+#[cfg_attr(feature = "sqlx", case::sqlx_pgbouncer(Backend::Sqlx, Target::PgBouncer))]
+#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel, Target::Postgres))]
+#[cfg_attr(feature = "diesel", case::diesel_pgbouncer(Backend::Diesel, Target::PgBouncer))]
 #[actix_web::test]
-async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[case] backend: Backend) {
-    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
+async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(
+    #[case] backend: Backend,
+    #[case] target: Target,
+) {
+    let Some(db) = TestDatabase::create(target).await else { return };
     let proxy = Proxy::start(db.server_address()).await;
-    let mut config = config(&db.url_through(proxy.address), backend);
+    // The proxy stands where the service connects: in front of Postgres, or of PgBouncer.
+    let mut config = config(&db, backend);
+    config.database_url = db.url_through(proxy.address);
     // Fail fast while the proxy is cut.
     config.pool.acquire_timeout = std::time::Duration::from_millis(500);
     let app = TestApp::on(db, &config).await;
@@ -54,16 +61,18 @@ async fn orders_fail_fast_while_postgres_is_away_and_recover_by_themselves(#[cas
 /// With every pooled connection busy, a request fails after the pool timeout with 503
 /// instead of waiting forever; the busy one still completes.
 #[rstest]
-#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx))]
-#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel))]
+#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx, Target::Postgres))]
+#[cfg_attr(feature = "sqlx", case::sqlx_pgbouncer(Backend::Sqlx, Target::PgBouncer))]
+#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel, Target::Postgres))]
+#[cfg_attr(feature = "diesel", case::diesel_pgbouncer(Backend::Diesel, Target::PgBouncer))]
 #[actix_web::test]
-async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backend) {
-    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
-    let mut config = config(&db.url, backend);
+async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backend, #[case] target: Target) {
+    let Some(db) = TestDatabase::create(target).await else { return };
+    let mut config = config(&db, backend);
     config.pool = PoolSettings {
         max_connections: 1,
         acquire_timeout: std::time::Duration::from_millis(300),
-        ..PoolSettings::default()
+        ..db.pool_settings()
     };
     let app = TestApp::on(db, &config).await;
     // Open the pool's connection now, so that connecting is not what the timeout measures.
@@ -84,15 +93,22 @@ async fn an_exhausted_pool_answers_503_within_its_timeout(#[case] backend: Backe
 }
 
 /// A statement stuck behind a lock on a live Postgres is cancelled after the statement
-/// timeout: 503, not a request hanging as long as the lock is held.
+/// timeout: 503, not a request hanging as long as the lock is held. Directly, the service
+/// sets the timeout on its connections; through a transaction pooler it is the database's
+/// own setting, as the README tells operators to configure it.
 #[rstest]
-#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx))]
-#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel))]
+#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx, Target::Postgres))]
+#[cfg_attr(feature = "sqlx", case::sqlx_pgbouncer(Backend::Sqlx, Target::PgBouncer))]
+#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel, Target::Postgres))]
+#[cfg_attr(feature = "diesel", case::diesel_pgbouncer(Backend::Diesel, Target::PgBouncer))]
 #[actix_web::test]
-async fn a_stuck_statement_is_cancelled_with_503(#[case] backend: Backend) {
-    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
-    let mut config = config(&db.url, backend);
+async fn a_stuck_statement_is_cancelled_with_503(#[case] backend: Backend, #[case] target: Target) {
+    let Some(db) = TestDatabase::create(target).await else { return };
+    let mut config = config(&db, backend);
     config.pool.statement_timeout = std::time::Duration::from_millis(200);
+    if target == Target::PgBouncer {
+        db.set_database_setting("statement_timeout", "200ms").await;
+    }
     let app = TestApp::on(db, &config).await;
     let id = app.place_order().await;
 

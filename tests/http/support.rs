@@ -13,8 +13,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::test;
 use app::config::Config;
-pub use app_data::testing::TestDatabase;
-pub use app_data::{Backend, DatabaseKind, all_backends};
+pub use app_data::testing::{Target, TestDatabase};
+pub use app_data::{Backend, all_backends};
 use serde_json::{Value, json};
 
 /// The app as a test sees it: requests in, responses out.
@@ -32,8 +32,8 @@ pub struct TestApp {
 impl TestApp {
     /// The app with the test configuration ([`config`]) on `backend` and a fresh database
     /// of `kind`; `None` when the test must skip (no Postgres outside CI).
-    pub async fn spawn(backend: Backend, kind: DatabaseKind) -> Option<Self> {
-        Self::spawn_with(backend, kind, |_| {}).await
+    pub async fn spawn(backend: Backend, target: Target) -> Option<Self> {
+        Self::spawn_with(backend, target, |_| {}).await
     }
 
     /// The app on the default backend and the first database compiled in, for tests
@@ -43,9 +43,9 @@ impl TestApp {
     }
 
     /// [`spawn`](Self::spawn), with the configuration changed by `adjust` first.
-    pub async fn spawn_with(backend: Backend, kind: DatabaseKind, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let db = TestDatabase::create(kind).await?;
-        let mut config = config(&db.url, backend);
+    pub async fn spawn_with(backend: Backend, target: Target, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        let db = TestDatabase::create(target).await?;
+        let mut config = config(&db, backend);
         adjust(&mut config);
         Some(Self::on(db, &config).await)
     }
@@ -118,8 +118,8 @@ impl TestApp {
 }
 
 /// SQLite where it is compiled in, else Postgres.
-pub fn default_kind() -> DatabaseKind {
-    if cfg!(feature = "sqlite") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
+pub fn default_kind() -> Target {
+    if cfg!(feature = "sqlite") { Target::Sqlite } else { Target::Postgres }
 }
 
 /// The app over `state`, boxed so tests can hold it.
@@ -138,10 +138,16 @@ pub async fn send(handler: &Handler, request: Request) -> Reply {
     Reply { status, headers, raw, body }
 }
 
-/// The configuration the tests run with: the defaults, with no greeting delay and a
-/// small pool.
-pub fn config(database_url: &str, backend: Backend) -> Config {
-    let mut config = Config { database_url: database_url.to_owned(), backend, ..Config::default() };
+/// The configuration the tests run with on `db`: the defaults, with no greeting delay
+/// and a small pool.
+pub fn config(db: &TestDatabase, backend: Backend) -> Config {
+    let mut config = Config {
+        database_url: db.url.clone(),
+        database_migration_url: db.migration_url(),
+        backend,
+        pool: db.pool_settings(),
+        ..Config::default()
+    };
     config.pool.max_connections = 5;
     config.startup_timeout = std::time::Duration::ZERO;
     config.http.hi_delay = std::time::Duration::ZERO;

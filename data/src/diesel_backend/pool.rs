@@ -7,7 +7,6 @@ use crate::{ConnectError, DatabaseKind, PoolSettings};
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_diesel::Runtime;
 use diesel::connection::TransactionManager;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,13 +17,15 @@ pub type Pool<C> = managed::Pool<ConnectionManager<C>>;
 /// reuse; connections in steady use are trusted (and dropped when a query fails on them).
 const IDLE_CHECK: Duration = Duration::from_secs(10);
 
+/// What every new connection runs before its first query.
+type Setup<C> = Arc<dyn Fn(&mut C) -> diesel::QueryResult<()> + Send + Sync>;
+
 /// Opens connections to `url` and runs `setup` on each new one; checks a connection that
 /// was idle for a while before reuse, so connections broken by a database restart are
 /// replaced.
 pub struct ConnectionManager<C> {
     url: Arc<str>,
-    setup: Arc<str>,
-    _connection: PhantomData<fn() -> C>,
+    setup: Setup<C>,
 }
 
 impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
@@ -35,9 +36,7 @@ impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
         let (url, setup) = (Arc::clone(&self.url), Arc::clone(&self.setup));
         deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
             let mut conn = C::establish(&url)?;
-            if !setup.is_empty() {
-                conn.batch_execute(&setup)?;
-            }
+            setup(&mut conn)?;
             Ok(conn)
         })
         .await
@@ -65,11 +64,11 @@ impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
 
 fn database<C: DieselConnection>(
     url: &str,
-    setup: &str,
+    setup: Setup<C>,
     settings: &PoolSettings,
     kind: DatabaseKind,
 ) -> Result<DieselDatabase<C>, ConnectError> {
-    let manager = ConnectionManager { url: url.into(), setup: setup.into(), _connection: PhantomData };
+    let manager = ConnectionManager { url: url.into(), setup };
     let timeout = Some(settings.acquire_timeout);
     let pool = managed::Pool::builder(manager)
         .max_size(settings.max_connections as usize)
@@ -85,7 +84,9 @@ fn database<C: DieselConnection>(
 
 /// The pool for a Postgres URL: the URL of [`crate::connection::postgres_url`] (with the
 /// statement timeout), plus libpq's `connect_timeout` from the pool timeout so a dead
-/// server cannot hold a blocking thread for long.
+/// server cannot hold a blocking thread for long. Behind a transaction pooler, diesel's
+/// prepared-statement cache is off: every statement is sent unnamed, parse and execute
+/// in one round trip, which is what such a pooler needs.
 #[cfg(feature = "postgres")]
 pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselDatabase<diesel::PgConnection>, ConnectError> {
     let mut url = crate::connection::postgres_url(url, settings)?;
@@ -94,7 +95,14 @@ pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselDatabase<die
         pairs.push(("connect_timeout".into(), settings.acquire_timeout.as_secs().max(1).to_string()));
         crate::connection::set_query(&mut url, &pairs);
     }
-    database(url.as_str(), "", settings, DatabaseKind::Postgres)
+    let prepared = settings.prepared_statements();
+    let setup: Setup<diesel::PgConnection> = Arc::new(move |conn| {
+        if !prepared {
+            diesel::Connection::set_prepared_statement_cache_size(conn, diesel::connection::CacheSize::Disabled);
+        }
+        Ok(())
+    });
+    database(url.as_str(), setup, settings, DatabaseKind::Postgres)
 }
 
 /// The pool for a SQLite URL: each new connection runs
@@ -108,7 +116,9 @@ pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<DieselDatabase<diese
     for (name, value) in crate::connection::SQLITE_PRAGMAS {
         let _ = write!(setup, " PRAGMA {name} = {value};");
     }
-    database(path, &setup, settings, DatabaseKind::Sqlite)
+    let setup: Setup<diesel::SqliteConnection> =
+        Arc::new(move |conn| diesel::connection::SimpleConnection::batch_execute(conn, &setup));
+    database(path, setup, settings, DatabaseKind::Sqlite)
 }
 
 #[cfg(all(test, feature = "sqlite"))]

@@ -13,6 +13,7 @@ use crate::PoolSettings;
 use crate::connection::sqlx_options;
 use crate::write_gate::{Turn, WriteGate};
 use app_service::{PoolStats, RepositoryError};
+use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Pool, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,11 +48,39 @@ impl Dialect for sqlx::Sqlite {
 pub struct SqlxDatabase<DB: sqlx::Database> {
     pool: Pool<DB>,
     writers: Arc<WriteGate>,
+    prepared: bool,
 }
 
 impl<DB: sqlx::Database> Clone for SqlxDatabase<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone(), writers: Arc::clone(&self.writers) }
+        Self { pool: self.pool.clone(), writers: Arc::clone(&self.writers), prepared: self.prepared }
+    }
+}
+
+/// A connection for reads and single-statement writes: a pooled connection as it is, or,
+/// behind a transaction pooler, a transaction on one (see [`Pooler`](crate::Pooler)).
+pub enum Session<DB: sqlx::Database> {
+    /// A pooled connection.
+    Direct(PoolConnection<DB>),
+    /// A transaction, so that a statement's two round trips reach one server connection.
+    Pooled(Transaction<'static, DB>),
+}
+
+impl<DB: sqlx::Database> Session<DB> {
+    /// The connection to run statements on.
+    pub fn conn(&mut self) -> &mut DB::Connection {
+        match self {
+            Self::Direct(connection) => connection,
+            Self::Pooled(transaction) => transaction,
+        }
+    }
+
+    /// Ends the session: commits the transaction, if there is one.
+    pub async fn finish(self) -> Result<(), RepositoryError> {
+        match self {
+            Self::Direct(_) => Ok(()),
+            Self::Pooled(transaction) => transaction.commit().await.map_err(classify),
+        }
     }
 }
 
@@ -77,6 +106,21 @@ impl<DB: Dialect> SqlxDatabase<DB> {
     /// The pool, for reads and single-statement writes.
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
+    }
+
+    /// Whether statements are prepared once and cached by name: `false` behind a
+    /// transaction pooler, where every query says `.persistent(false)`.
+    pub fn prepared(&self) -> bool {
+        self.prepared
+    }
+
+    /// A connection for reads and single-statement writes (see [`Session`]).
+    pub async fn session(&self) -> Result<Session<DB>, RepositoryError> {
+        Ok(if self.prepared {
+            Session::Direct(self.pool.acquire().await.map_err(classify)?)
+        } else {
+            Session::Pooled(self.pool.begin().await.map_err(classify)?)
+        })
     }
 
     /// Waits for a writer's turn (see [`WriteGate`]); hold it across a single write.
@@ -125,7 +169,7 @@ impl<DB: Dialect> SqlxDatabase<DB> {
             // Connections are opened on demand, so the pool outlives database outages:
             // a request during one fails after the timeout.
             .connect_lazy_with(options);
-        Self { pool, writers: Arc::new(writers) }
+        Self { pool, writers: Arc::new(writers), prepared: settings.prepared_statements() }
     }
 }
 

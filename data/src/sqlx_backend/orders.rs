@@ -97,31 +97,38 @@ impl OrdersRepository for SqlxOrders<Db> {
             .bind(order.status.as_str())
             .bind(DbTime(order.created))
             .bind(DbTime(order.updated))
+            .persistent(self.db.prepared())
             .execute(tx.conn())
             .await
             .map_err(classify)?;
-        Self::insert_items(&mut tx, order.id, &order.items).await?;
+        self.insert_items(&mut tx, order.id, &order.items).await?;
         tx.commit().await.map_err(classify)
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        let mut session = self.db.session().await?;
         let rows = sqlx::query_as::<_, JoinedRow>(SELECT_ORDER)
             .bind(DbUuid(id))
-            .fetch_all(self.db.pool())
+            .persistent(self.db.prepared())
+            .fetch_all(session.conn())
             .await
             .map_err(classify)?;
+        session.finish().await?;
         Ok(orders_from(rows)?.pop())
     }
 
     async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+        let mut session = self.db.session().await?;
         let rows = sqlx::query_as::<_, JoinedRow>(SELECT_PAGE)
             .bind(filter.cancelled)
             .bind(Status::Cancelled.as_str())
             .bind(filter.limit)
             .bind(filter.offset)
-            .fetch_all(self.db.pool())
+            .persistent(self.db.prepared())
+            .fetch_all(session.conn())
             .await
             .map_err(classify)?;
+        session.finish().await?;
         orders_from(rows)
     }
 
@@ -135,11 +142,16 @@ impl OrdersRepository for SqlxOrders<Db> {
         let mut tx = self.db.begin_write().await?;
         let mut update = QueryBuilder::<Db>::new("UPDATE orders SET updated = ");
         update.push_bind(DbTime(at));
-        let Some(row) = Self::guarded(&mut tx, update, id, allowed).await? else {
-            return Self::refusal(&mut tx, id).await;
+        let Some(row) = self.guarded(&mut tx, update, id, allowed).await? else {
+            return self.refusal(&mut tx, id).await;
         };
-        sqlx::query(DELETE_ITEMS).bind(DbUuid(id)).execute(tx.conn()).await.map_err(classify)?;
-        Self::insert_items(&mut tx, id, items).await?;
+        sqlx::query(DELETE_ITEMS)
+            .bind(DbUuid(id))
+            .persistent(self.db.prepared())
+            .execute(tx.conn())
+            .await
+            .map_err(classify)?;
+        self.insert_items(&mut tx, id, items).await?;
         tx.commit().await.map_err(classify)?;
         row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
     }
@@ -154,18 +166,29 @@ impl OrdersRepository for SqlxOrders<Db> {
         let mut tx = self.db.begin_write().await?;
         let mut update = QueryBuilder::<Db>::new("UPDATE orders SET status = ");
         update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
-        let Some(row) = Self::guarded(&mut tx, update, id, allowed).await? else {
-            return Self::refusal(&mut tx, id).await;
+        let Some(row) = self.guarded(&mut tx, update, id, allowed).await? else {
+            return self.refusal(&mut tx, id).await;
         };
-        let items =
-            sqlx::query_as::<_, ItemRow>(SELECT_ITEMS).bind(DbUuid(id)).fetch_all(tx.conn()).await.map_err(classify)?;
+        let items = sqlx::query_as::<_, ItemRow>(SELECT_ITEMS)
+            .bind(DbUuid(id))
+            .persistent(self.db.prepared())
+            .fetch_all(tx.conn())
+            .await
+            .map_err(classify)?;
         tx.commit().await.map_err(classify)?;
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
     async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
         let _turn = self.db.turn().await?;
-        let done = sqlx::query(DELETE_ORDER).bind(DbUuid(id)).execute(self.db.pool()).await.map_err(classify)?;
+        let mut session = self.db.session().await?;
+        let done = sqlx::query(DELETE_ORDER)
+            .bind(DbUuid(id))
+            .persistent(self.db.prepared())
+            .execute(session.conn())
+            .await
+            .map_err(classify)?;
+        session.finish().await?;
         Ok(done.rows_affected() > 0)
     }
 }
@@ -181,6 +204,7 @@ impl SqlxOrders<Db> {
     /// in one of the `allowed` statuses, and runs it. Check and write are one statement, so
     /// concurrent writers cannot both pass the check.
     async fn guarded(
+        &self,
         tx: &mut WriteTransaction<'_, Db>,
         mut update: QueryBuilder<Db>,
         id: Uuid,
@@ -192,18 +216,24 @@ impl SqlxOrders<Db> {
             statuses.push_bind(status.as_str());
         }
         update.push(") RETURNING ").push(ORDER_COLUMNS);
-        update.build_query_as::<OrderRow>().fetch_optional(tx.conn()).await.map_err(classify)
+        let query = update.build_query_as::<OrderRow>().persistent(self.db.prepared());
+        query.fetch_optional(tx.conn()).await.map_err(classify)
     }
 
     /// Why a guarded write did not apply: no such order, or its status.
-    async fn refusal(tx: &mut WriteTransaction<'_, Db>, id: Uuid) -> Result<GuardedWrite, RepositoryError> {
-        let status =
-            sqlx::query_scalar(SELECT_STATUS).bind(DbUuid(id)).fetch_optional(tx.conn()).await.map_err(classify)?;
+    async fn refusal(&self, tx: &mut WriteTransaction<'_, Db>, id: Uuid) -> Result<GuardedWrite, RepositoryError> {
+        let status = sqlx::query_scalar(SELECT_STATUS)
+            .bind(DbUuid(id))
+            .persistent(self.db.prepared())
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(classify)?;
         storage::refusal(status).map_err(corrupt)
     }
 
     /// Inserts all `items` of order `id` in one statement.
     async fn insert_items(
+        &self,
         tx: &mut WriteTransaction<'_, Db>,
         id: Uuid,
         items: &[OrderItem],
@@ -219,7 +249,7 @@ impl SqlxOrders<Db> {
                 .push_bind(item.size.as_str())
                 .push_bind(item.quantity);
         });
-        insert.build().execute(tx.conn()).await.map_err(classify)?;
+        insert.build().persistent(self.db.prepared()).execute(tx.conn()).await.map_err(classify)?;
         Ok(())
     }
 }
