@@ -6,6 +6,7 @@
 
 use app_data::{Backend, PoolSettings, Pooler};
 use app_web::HttpSettings;
+use app_web::auth::{AuthSettings, ProviderSettings};
 use std::env::VarError;
 use std::fmt::Display;
 use std::str::FromStr;
@@ -140,6 +141,7 @@ impl Config {
                     origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()
                 }),
                 hi_delay: vars.millis("HI_DELAY_MS")?.unwrap_or(d.http.hi_delay),
+                auth: AuthSettings::Open,
             },
             server: ServerSettings {
                 host: vars.parsed("HOST")?.unwrap_or(d.server.host),
@@ -152,7 +154,74 @@ impl Config {
             },
             log_format: vars.choice("LOG_FORMAT")?.unwrap_or(d.log_format),
         })
+        .and_then(|mut config| {
+            config.http.auth = auth_settings(&vars, &config.server.host)?;
+            Ok(config)
+        })
     }
+}
+
+/// The identity provider of `AUTH_JWKS_URL`, `AUTH_ISSUER` and `AUTH_AUDIENCE` (all or
+/// none), or none: then the service runs open, which it refuses on an address other
+/// machines can reach unless `AUTH_DISABLED=true` says it is meant.
+fn auth_settings<F: Fn(&str) -> Result<String, VarError>>(
+    vars: &Vars<F>,
+    host: &str,
+) -> Result<AuthSettings, ConfigError> {
+    const NAMES: [&str; 3] = ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"];
+    let [jwks_url, issuer, audience] =
+        [vars.parsed::<String>(NAMES[0])?, vars.parsed::<String>(NAMES[1])?, vars.parsed::<String>(NAMES[2])?];
+    let disabled = vars.parsed::<bool>("AUTH_DISABLED")?.unwrap_or(false);
+    let refresh = vars.seconds("AUTH_JWKS_REFRESH_S")?.unwrap_or(Duration::from_secs(60));
+    let local = is_loopback(host);
+    match (jwks_url, issuer, audience) {
+        (None, None, None) if local || disabled => Ok(AuthSettings::Open),
+        (None, None, None) => Err(refused(
+            "HOST",
+            host,
+            "the service would accept anyone's requests on an address others can reach: set AUTH_JWKS_URL, \
+             AUTH_ISSUER and AUTH_AUDIENCE, or AUTH_DISABLED=true if that is really meant",
+        )),
+        (Some(jwks_url), Some(issuer), Some(audience)) => {
+            if disabled {
+                return Err(refused("AUTH_DISABLED", "true", "contradicts AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE"));
+            }
+            check_jwks_url(&jwks_url, local)?;
+            if issuer == app_web::auth::DEV_ISSUER && !local {
+                return Err(refused("AUTH_ISSUER", &issuer, "development tokens are for a loopback HOST only"));
+            }
+            Ok(AuthSettings::Provider(ProviderSettings { jwks_url, issuer, audience, refresh }))
+        }
+        (jwks_url, issuer, audience) => {
+            let set = [jwks_url.is_some(), issuer.is_some(), audience.is_some()];
+            let missing: Vec<&str> = NAMES.iter().zip(set).filter(|(_, set)| !set).map(|(name, _)| *name).collect();
+            let name = NAMES.iter().zip(set).find(|(_, set)| !set).map_or(NAMES[0], |(name, _)| name);
+            Err(refused(name, "", format!("missing: {} (the three go together)", missing.join(", "))))
+        }
+    }
+}
+
+/// `https://` anywhere; `http://` and `file://` (a key set on disk, for development) only
+/// for a service that listens on loopback.
+fn check_jwks_url(url: &str, local: bool) -> Result<(), ConfigError> {
+    let parsed = url::Url::parse(url).ok();
+    let scheme = parsed.as_ref().map_or("", url::Url::scheme);
+    let loopback_host = parsed.as_ref().and_then(url::Url::host).is_some_and(|host| match host {
+        url::Host::Domain(name) => name == "localhost",
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    });
+    let acceptable = scheme == "https" || (scheme == "http" && loopback_host) || (scheme == "file" && local);
+    if acceptable {
+        Ok(())
+    } else {
+        Err(refused("AUTH_JWKS_URL", url, "expected https:// (http://localhost and file:// only with a loopback HOST)"))
+    }
+}
+
+/// Whether `host` is reachable from this machine only.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Config {
@@ -262,6 +331,30 @@ mod tests {
         let direct = [pooled[0], pooled[1], ("DATABASE_MIGRATION_URL", "postgres://app@primary/db")];
         assert_eq!(config(&direct).unwrap().migration_url(), Some("postgres://app@primary/db"));
         assert_eq!(config(&pooled[..1]).unwrap().migration_url(), Some("postgres://app@bouncer/db"));
+    }
+
+    #[test]
+    fn authentication_is_all_or_nothing_and_never_open_by_accident() {
+        let provider = [
+            ("AUTH_JWKS_URL", "https://id.example/.well-known/jwks.json"),
+            ("AUTH_ISSUER", "https://id.example/"),
+            ("AUTH_AUDIENCE", "orders"),
+        ];
+        assert!(matches!(config(&provider).unwrap().http.auth, AuthSettings::Provider(_)));
+        let error = config(&provider[..1]).unwrap_err().to_string();
+        assert!(error.contains("missing: AUTH_ISSUER, AUTH_AUDIENCE"), "{error}");
+        let error = config(&[("HOST", "0.0.0.0")]).unwrap_err().to_string();
+        assert!(error.starts_with(r#"invalid HOST="0.0.0.0": the service would accept anyone's"#), "{error}");
+        let open = config(&[("HOST", "0.0.0.0"), ("AUTH_DISABLED", "true")]).unwrap();
+        assert_eq!(open.http.auth, AuthSettings::Open);
+        let plain = [("AUTH_JWKS_URL", "http://id.example/jwks.json"), provider[1], provider[2]];
+        assert!(config(&plain).unwrap_err().to_string().starts_with("invalid AUTH_JWKS_URL"));
+        let local = [("AUTH_JWKS_URL", "http://127.0.0.1:9000/jwks.json"), provider[1], provider[2]];
+        assert!(config(&local).is_ok());
+        let dev = [("AUTH_JWKS_URL", "file:///tmp/jwks.json"), ("AUTH_ISSUER", app_web::auth::DEV_ISSUER), provider[2]];
+        assert!(config(&dev).is_ok());
+        let exposed = [dev[0], dev[1], dev[2], ("HOST", "0.0.0.0")];
+        assert!(config(&exposed).unwrap_err().to_string().starts_with("invalid AUTH_JWKS_URL"));
     }
 
     #[test]

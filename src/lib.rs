@@ -7,6 +7,7 @@
 //! in `tests/` build their apps from, so they run the same wiring.
 
 pub mod config;
+pub mod dev_token;
 pub mod server;
 
 use app_data::{ConnectError, Database, migrate};

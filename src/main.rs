@@ -24,6 +24,16 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document as JSON and exit.
     Openapi,
+    /// Print shell lines that set up a local signing key and a token for `--sub`
+    /// (development only: accepted only while the service listens on loopback).
+    DevToken {
+        /// The token's subject: the owner of the orders made with it.
+        #[arg(long, default_value = "alice")]
+        sub: String,
+        /// How long the token is valid, in minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: u64,
+    },
 }
 
 #[actix_web::main]
@@ -46,6 +56,14 @@ async fn run(command: Command) -> Result<(), String> {
         println!("{json}");
         return Ok(());
     }
+    if let Command::DevToken { sub, minutes } = command {
+        // Key files are blocking I/O: done on the threadpool, not on this async thread.
+        let lines = tokio::task::spawn_blocking(move || app::dev_token::export_lines(&sub, minutes))
+            .await
+            .map_err(|e| e.to_string())??;
+        print!("{lines}");
+        return Ok(());
+    }
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let _flush_logs_on_exit = init_logging(config.log_format);
     let url = mask_password(&config.database_url);
@@ -62,6 +80,17 @@ async fn run(command: Command) -> Result<(), String> {
         );
     }
     let state = app_state(&database, &config).map_err(|e| e.to_string())?;
+    if !state.auth.is_required() {
+        tracing::warn!(
+            "authentication is off: every caller may read and change every order; set AUTH_JWKS_URL, AUTH_ISSUER and \
+             AUTH_AUDIENCE to require tokens"
+        );
+    }
+    if let app_web::auth::AuthSettings::Provider(provider) = &config.http.auth
+        && provider.issuer == app_web::auth::DEV_ISSUER
+    {
+        tracing::warn!("accepting development tokens (dev-token): for this machine only, never for deployment");
+    }
     let listen = &config.server;
     let service = env!("CARGO_PKG_NAME");
     tracing::info!(service, database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);

@@ -4,7 +4,7 @@
 
 use app_data::testing::{Target, TestDatabase};
 use app_data::{Backend, Database, PoolSettings, all_backends};
-use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Size, Status, StorageHealth};
+use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Size, Status, StorageHealth};
 use chrono::{DateTime, TimeDelta, Utc};
 use rstest::rstest;
 use rstest_reuse::apply;
@@ -23,6 +23,10 @@ async fn repository(backend: Backend, target: Target) -> Option<(Arc<dyn OrdersR
 async fn connect(db: &TestDatabase, backend: Backend, settings: PoolSettings) -> Database {
     app_data::migrate::run(&db.direct_url, &PoolSettings::default()).await.expect("migrate");
     Database::open(&db.url, backend, &settings).expect("open")
+}
+
+fn alice() -> Owner {
+    Owner::new("alice")
 }
 
 fn item(product: &str, size: Size, quantity: i64) -> OrderItem {
@@ -47,16 +51,16 @@ async fn an_inserted_order_reads_back_exactly(backend: Backend, target: Target) 
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let items = (0..50).map(|i| item(&format!("product {i} ☕"), Size::Medium, i + 1)).collect();
     let order = order_at(app_service::model::now(), items);
-    repo.insert(&order).await.unwrap();
-    assert_eq!(repo.get(order.id).await.unwrap(), Some(order));
+    repo.insert(&alice(), &order).await.unwrap();
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(order));
 }
 
 #[apply(all_backends)]
 #[tokio::test]
 async fn an_unknown_id_is_none(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
-    repo.insert(&new_order()).await.unwrap();
-    assert_eq!(repo.get(Uuid::new_v4()).await.unwrap(), None);
+    repo.insert(&alice(), &new_order()).await.unwrap();
+    assert_eq!(repo.get(&alice(), Uuid::new_v4()).await.unwrap(), None);
 }
 
 #[apply(all_backends)]
@@ -67,14 +71,14 @@ async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend
     let mut orders = Vec::new();
     for i in 0..5 {
         let order = order_at(start + TimeDelta::milliseconds(i), vec![item(&format!("#{i}"), Size::Small, 1)]);
-        repo.insert(&order).await.unwrap();
+        repo.insert(&alice(), &order).await.unwrap();
         orders.push(order);
     }
     orders.reverse();
-    assert_eq!(repo.list(all(None)).await.unwrap(), orders);
-    let page = repo.list(OrderFilter { cancelled: None, limit: 2, offset: 1 }).await.unwrap();
+    assert_eq!(repo.list(&alice(), all(None)).await.unwrap(), orders);
+    let page = repo.list(&alice(), OrderFilter { cancelled: None, limit: 2, offset: 1 }).await.unwrap();
     assert_eq!(page, orders[1..3]);
-    let beyond = repo.list(OrderFilter { cancelled: None, limit: 2, offset: 5 }).await.unwrap();
+    let beyond = repo.list(&alice(), OrderFilter { cancelled: None, limit: 2, offset: 5 }).await.unwrap();
     assert!(beyond.is_empty());
 }
 
@@ -83,14 +87,14 @@ async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend
 async fn a_listing_filters_on_cancelled(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let (kept, cancelled) = (new_order(), new_order());
-    repo.insert(&kept).await.unwrap();
-    repo.insert(&cancelled).await.unwrap();
+    repo.insert(&alice(), &kept).await.unwrap();
+    repo.insert(&alice(), &cancelled).await.unwrap();
     let now = app_service::model::now();
-    repo.set_status(cancelled.id, Status::Cancelled, &[Status::Created], now).await.unwrap();
+    repo.set_status(&alice(), cancelled.id, Status::Cancelled, &[Status::Created], now).await.unwrap();
     let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
-    assert_eq!(ids(repo.list(all(Some(true))).await.unwrap()), vec![cancelled.id]);
-    assert_eq!(ids(repo.list(all(Some(false))).await.unwrap()), vec![kept.id]);
-    assert_eq!(repo.list(all(None)).await.unwrap().len(), 2);
+    assert_eq!(ids(repo.list(&alice(), all(Some(true))).await.unwrap()), vec![cancelled.id]);
+    assert_eq!(ids(repo.list(&alice(), all(Some(false))).await.unwrap()), vec![kept.id]);
+    assert_eq!(repo.list(&alice(), all(None)).await.unwrap().len(), 2);
 }
 
 #[apply(all_backends)]
@@ -98,21 +102,22 @@ async fn a_listing_filters_on_cancelled(backend: Backend, target: Target) {
 async fn replacing_items_is_guarded_by_status(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&order).await.unwrap();
+    repo.insert(&alice(), &order).await.unwrap();
     let later = order.created + TimeDelta::seconds(1);
     let items = vec![item("mocha", Size::Medium, 3)];
 
-    let GuardedWrite::Applied(updated) = repo.replace_items(order.id, &items, &[Status::Created], later).await.unwrap()
+    let GuardedWrite::Applied(updated) =
+        repo.replace_items(&alice(), order.id, &items, &[Status::Created], later).await.unwrap()
     else {
         panic!("the replacement should apply")
     };
     assert_eq!((updated.items.clone(), updated.updated, updated.created), (items.clone(), later, order.created));
-    assert_eq!(repo.get(order.id).await.unwrap(), Some(updated));
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(updated));
 
-    let refused = repo.replace_items(order.id, &[], &[Status::Paid], later).await.unwrap();
+    let refused = repo.replace_items(&alice(), order.id, &[], &[Status::Paid], later).await.unwrap();
     assert_eq!(refused, GuardedWrite::Refused(Status::Created));
-    assert_eq!(repo.get(order.id).await.unwrap().unwrap().items, items, "a refused write changes nothing");
-    let missing = repo.replace_items(Uuid::new_v4(), &items, &[Status::Created], later).await.unwrap();
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap().unwrap().items, items, "a refused write changes nothing");
+    let missing = repo.replace_items(&alice(), Uuid::new_v4(), &items, &[Status::Created], later).await.unwrap();
     assert_eq!(missing, GuardedWrite::Missing);
 }
 
@@ -121,19 +126,20 @@ async fn replacing_items_is_guarded_by_status(backend: Backend, target: Target) 
 async fn status_changes_are_guarded(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&order).await.unwrap();
+    repo.insert(&alice(), &order).await.unwrap();
     let now = app_service::model::now();
-    let GuardedWrite::Applied(paid) = repo.set_status(order.id, Status::Paid, &[Status::Created], now).await.unwrap()
+    let GuardedWrite::Applied(paid) =
+        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], now).await.unwrap()
     else {
         panic!("payment should apply")
     };
     assert_eq!((paid.status, paid.items.clone(), paid.updated), (Status::Paid, order.items.clone(), now));
-    let again = repo.set_status(order.id, Status::Paid, &[Status::Created], now).await.unwrap();
+    let again = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], now).await.unwrap();
     assert_eq!(again, GuardedWrite::Refused(Status::Paid));
     let cancel = &[Status::Created, Status::Paid, Status::Progress];
-    let cancelled = repo.set_status(order.id, Status::Cancelled, cancel, now).await.unwrap();
+    let cancelled = repo.set_status(&alice(), order.id, Status::Cancelled, cancel, now).await.unwrap();
     assert!(matches!(cancelled, GuardedWrite::Applied(o) if o.status == Status::Cancelled));
-    let missing = repo.set_status(Uuid::new_v4(), Status::Paid, &[Status::Created], now).await.unwrap();
+    let missing = repo.set_status(&alice(), Uuid::new_v4(), Status::Paid, &[Status::Created], now).await.unwrap();
     assert_eq!(missing, GuardedWrite::Missing);
 }
 
@@ -142,11 +148,11 @@ async fn status_changes_are_guarded(backend: Backend, target: Target) {
 async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&order).await.unwrap();
+    repo.insert(&alice(), &order).await.unwrap();
     let payments = (0..50).map(|_| {
         let repo = Arc::clone(&repo);
         tokio::spawn(async move {
-            repo.set_status(order.id, Status::Paid, &[Status::Created], app_service::model::now()).await
+            repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], app_service::model::now()).await
         })
     });
     let outcomes = futures::future::join_all(payments).await;
@@ -163,16 +169,16 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: T
 async fn deleting_removes_the_order_and_its_items(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let (gone, kept) = (new_order(), new_order());
-    repo.insert(&gone).await.unwrap();
-    repo.insert(&kept).await.unwrap();
-    assert!(repo.delete(gone.id).await.unwrap());
-    assert!(!repo.delete(gone.id).await.unwrap());
-    assert_eq!(repo.get(gone.id).await.unwrap(), None);
-    assert_eq!(repo.get(kept.id).await.unwrap(), Some(kept.clone()));
+    repo.insert(&alice(), &gone).await.unwrap();
+    repo.insert(&alice(), &kept).await.unwrap();
+    assert!(repo.delete(&alice(), gone.id).await.unwrap());
+    assert!(!repo.delete(&alice(), gone.id).await.unwrap());
+    assert_eq!(repo.get(&alice(), gone.id).await.unwrap(), None);
+    assert_eq!(repo.get(&alice(), kept.id).await.unwrap(), Some(kept.clone()));
     // A new order may reuse nothing of the old one: insert the same id again.
     let reborn = Order { id: gone.id, ..new_order() };
-    repo.insert(&reborn).await.unwrap();
-    assert_eq!(repo.get(gone.id).await.unwrap().unwrap().items, reborn.items);
+    repo.insert(&alice(), &reborn).await.unwrap();
+    assert_eq!(repo.get(&alice(), gone.id).await.unwrap().unwrap().items, reborn.items);
 }
 
 #[apply(all_backends)]
@@ -181,8 +187,8 @@ async fn a_failed_insert_leaves_nothing_behind(backend: Backend, target: Target)
     let Some((repo, _db)) = repository(backend, target).await else { return };
     // The schema refuses a quantity of 0; the order row must not stay without items.
     let broken = order_at(app_service::model::now(), vec![item("latte", Size::Big, 1), item("tea", Size::Small, 0)]);
-    assert!(repo.insert(&broken).await.is_err());
-    assert_eq!(repo.get(broken.id).await.unwrap(), None);
+    assert!(repo.insert(&alice(), &broken).await.is_err());
+    assert_eq!(repo.get(&alice(), broken.id).await.unwrap(), None);
 }
 
 #[apply(all_backends)]
@@ -195,6 +201,32 @@ async fn the_database_answers_pings_and_counts_its_connections(backend: Backend,
     assert!(stats.open >= 1 && stats.idle <= stats.open, "{stats:?}");
 }
 
+/// An order is its owner's alone: to anyone else it does not exist, whatever they try.
+#[apply(all_backends)]
+#[tokio::test]
+async fn another_owner_can_neither_see_nor_touch_an_order(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
+    let bob = Owner::new("bob");
+    let order = new_order();
+    repo.insert(&alice(), &order).await.unwrap();
+    let later = order.created + TimeDelta::seconds(1);
+
+    assert_eq!(repo.get(&bob, order.id).await.unwrap(), None);
+    assert!(repo.list(&bob, all(None)).await.unwrap().is_empty());
+    let mocha = [item("mocha", Size::Big, 1)];
+    let replaced = repo.replace_items(&bob, order.id, &mocha, &[Status::Created], later).await.unwrap();
+    assert_eq!(replaced, GuardedWrite::Missing);
+    let paid = repo.set_status(&bob, order.id, Status::Paid, &[Status::Created], later).await.unwrap();
+    assert_eq!(paid, GuardedWrite::Missing);
+    assert!(!repo.delete(&bob, order.id).await.unwrap());
+
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(order.clone()), "alice's order is untouched");
+    let mine = Order { id: Uuid::new_v4(), ..new_order() };
+    repo.insert(&bob, &mine).await.unwrap();
+    let listed: Vec<Uuid> = repo.list(&alice(), all(None)).await.unwrap().into_iter().map(|o| o.id).collect();
+    assert_eq!(listed, vec![order.id], "each lists only their own");
+}
+
 /// Repositories made from one `Database` share its pool: with room for one connection,
 /// both work, the pool never opens a second, and closing the database closes both.
 #[apply(all_backends)]
@@ -205,16 +237,17 @@ async fn repositories_share_the_database_pool(backend: Backend, target: Target) 
     let database = connect(&db, backend, settings).await;
     let (first, second) = (database.orders(), database.orders());
     let order = new_order();
-    first.insert(&order).await.unwrap();
-    assert_eq!(second.get(order.id).await.unwrap(), Some(order.clone()));
-    let reads =
-        (0..10).map(|_| async { second.get(order.id).await.unwrap().is_some() && first.list(all(None)).await.is_ok() });
+    first.insert(&alice(), &order).await.unwrap();
+    assert_eq!(second.get(&alice(), order.id).await.unwrap(), Some(order.clone()));
+    let reads = (0..10).map(|_| async {
+        second.get(&alice(), order.id).await.unwrap().is_some() && first.list(&alice(), all(None)).await.is_ok()
+    });
     assert!(futures::future::join_all(reads).await.into_iter().all(|ok| ok));
     assert_eq!(database.pool_stats().open, 1, "one pool of one connection served both");
 
     database.close().await;
     for repository in [first, second] {
-        let closed = repository.get(order.id).await;
+        let closed = repository.get(&alice(), order.id).await;
         assert!(matches!(closed, Err(app_service::RepositoryError::Unavailable(_))), "{closed:?}");
     }
 }
@@ -230,9 +263,9 @@ async fn each_backend_reads_what_the_other_wrote(#[case] kind: app_data::Databas
     let sqlx = Database::connect(&db.url, Backend::Sqlx, &settings).await.unwrap().orders();
     let diesel = Database::connect(&db.url, Backend::Diesel, &settings).await.unwrap().orders();
     let (by_sqlx, by_diesel) = (new_order(), order_at(app_service::model::now() + TimeDelta::milliseconds(1), vec![]));
-    sqlx.insert(&by_sqlx).await.unwrap();
-    diesel.insert(&by_diesel).await.unwrap();
-    assert_eq!(diesel.get(by_sqlx.id).await.unwrap(), Some(by_sqlx.clone()));
-    assert_eq!(sqlx.get(by_diesel.id).await.unwrap(), Some(by_diesel.clone()));
-    assert_eq!(sqlx.list(all(None)).await.unwrap(), diesel.list(all(None)).await.unwrap());
+    sqlx.insert(&alice(), &by_sqlx).await.unwrap();
+    diesel.insert(&alice(), &by_diesel).await.unwrap();
+    assert_eq!(diesel.get(&alice(), by_sqlx.id).await.unwrap(), Some(by_sqlx.clone()));
+    assert_eq!(sqlx.get(&alice(), by_diesel.id).await.unwrap(), Some(by_diesel.clone()));
+    assert_eq!(sqlx.list(&alice(), all(None)).await.unwrap(), diesel.list(&alice(), all(None)).await.unwrap());
 }

@@ -2,7 +2,7 @@
 //! service, and for trying business rules without a database. Never used in production.
 
 use crate::error::RepositoryError;
-use crate::model::{Order, OrderItem, Status};
+use crate::model::{Order, OrderItem, Owner, Status};
 use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,22 +10,23 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 
-/// Orders kept in a map behind a mutex; every method is atomic like a transaction.
+/// Orders kept in a map behind a mutex, each with its owner; every method is atomic
+/// like a transaction.
 #[derive(Debug, Default)]
 pub struct InMemoryOrders {
-    orders: Mutex<HashMap<Uuid, Order>>,
+    orders: Mutex<HashMap<Uuid, (Owner, Order)>>,
 }
 
 impl InMemoryOrders {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, Order>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, (Owner, Order)>> {
         // A panic while holding the lock cannot leave a half-written order: writes are
         // single `insert`/`remove` calls, so the map is always consistent.
         self.orders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn guarded(&self, id: Uuid, allowed: &[Status], write: impl FnOnce(&mut Order)) -> GuardedWrite {
+    fn guarded(&self, owner: &Owner, id: Uuid, allowed: &[Status], write: impl FnOnce(&mut Order)) -> GuardedWrite {
         let mut orders = self.lock();
-        match orders.get_mut(&id) {
+        match orders.get_mut(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order) {
             None => GuardedWrite::Missing,
             Some(order) if !allowed.contains(&order.status) => GuardedWrite::Refused(order.status),
             Some(order) => {
@@ -38,19 +39,23 @@ impl InMemoryOrders {
 
 #[async_trait]
 impl OrdersRepository for InMemoryOrders {
-    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
-        self.lock().insert(order.id, order.clone());
+    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
+        self.lock().insert(order.id, (owner.clone(), order.clone()));
         Ok(())
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
-        Ok(self.lock().get(&id).cloned())
+    async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        Ok(self.lock().get(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order.clone()))
     }
 
-    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+    async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
         let orders = self.lock();
-        let mut matching: Vec<&Order> =
-            orders.values().filter(|o| filter.cancelled.is_none_or(|c| (o.status == Status::Cancelled) == c)).collect();
+        let mut matching: Vec<&Order> = orders
+            .values()
+            .filter(|(stored, _)| stored == owner)
+            .map(|(_, order)| order)
+            .filter(|o| filter.cancelled.is_none_or(|c| (o.status == Status::Cancelled) == c))
+            .collect();
         matching.sort_by_key(|o| std::cmp::Reverse((o.created, o.id)));
         let skip = usize::try_from(filter.offset).unwrap_or(usize::MAX);
         let take = usize::try_from(filter.limit).unwrap_or(0);
@@ -59,12 +64,13 @@ impl OrdersRepository for InMemoryOrders {
 
     async fn replace_items(
         &self,
+        owner: &Owner,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        Ok(self.guarded(id, allowed, |order| {
+        Ok(self.guarded(owner, id, allowed, |order| {
             order.items = items.to_vec();
             order.updated = at;
         }))
@@ -72,18 +78,21 @@ impl OrdersRepository for InMemoryOrders {
 
     async fn set_status(
         &self,
+        owner: &Owner,
         id: Uuid,
         to: Status,
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        Ok(self.guarded(id, allowed, |order| {
+        Ok(self.guarded(owner, id, allowed, |order| {
             order.status = to;
             order.updated = at;
         }))
     }
 
-    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
-        Ok(self.lock().remove(&id).is_some())
+    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
+        let mut orders = self.lock();
+        let owned = orders.get(&id).is_some_and(|(stored, _)| stored == owner);
+        Ok(owned && orders.remove(&id).is_some())
     }
 }

@@ -22,6 +22,6 @@ pub mod repository;
 pub mod rules;
 
 pub use error::{Loc, RepositoryError, ServiceError, Violation};
-pub use model::{Order, OrderItem, Size, Status};
+pub use model::{Order, OrderItem, Owner, Size, Status};
 pub use orders::OrdersService;
 pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats, StorageHealth};

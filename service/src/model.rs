@@ -19,6 +19,24 @@ pub struct Order {
     pub items: Vec<OrderItem>,
 }
 
+/// Who an order belongs to: the subject (`sub`) that the identity provider gave the
+/// caller who placed it. Every use case is scoped to one owner; another owner's order is
+/// reported exactly as one that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Owner(String);
+
+impl Owner {
+    /// The owner with this subject.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Self(subject.into())
+    }
+
+    /// The subject, as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// One line of an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderItem {

@@ -1,7 +1,7 @@
 //! The orders use cases: what the web layer calls, one method per operation.
 
 use crate::error::ServiceError;
-use crate::model::{self, Order, OrderItem, Status};
+use crate::model::{self, Order, OrderItem, Owner, Status};
 use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
 use crate::rules;
 use std::sync::Arc;
@@ -19,56 +19,57 @@ impl OrdersService {
         Self { repository }
     }
 
-    /// Places a new order in status `created`.
-    pub async fn create(&self, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
+    /// Places a new order of `owner` in status `created`.
+    pub async fn create(&self, owner: &Owner, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
         rules::validate_items(&items).map_err(ServiceError::Invalid)?;
         let now = model::now();
         let order = Order { id: Uuid::new_v4(), created: now, updated: now, status: Status::Created, items };
-        self.repository.insert(&order).await?;
+        self.repository.insert(owner, &order).await?;
         Ok(order)
     }
 
-    /// A page of orders, newest first.
-    pub async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, ServiceError> {
+    /// A page of `owner`'s orders, newest first.
+    pub async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, ServiceError> {
         rules::validate_page(filter.limit, filter.offset).map_err(ServiceError::Invalid)?;
-        Ok(self.repository.list(filter).await?)
+        Ok(self.repository.list(owner, filter).await?)
     }
 
-    /// One order.
-    pub async fn get(&self, id: Uuid) -> Result<Order, ServiceError> {
-        self.repository.get(id).await?.ok_or(ServiceError::NotFound(id))
+    /// One of `owner`'s orders.
+    pub async fn get(&self, owner: &Owner, id: Uuid) -> Result<Order, ServiceError> {
+        self.repository.get(owner, id).await?.ok_or(ServiceError::NotFound(id))
     }
 
     /// Replaces the items of an order that is still `created`.
-    pub async fn replace_items(&self, id: Uuid, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
+    pub async fn replace_items(&self, owner: &Owner, id: Uuid, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
         rules::validate_items(&items).map_err(ServiceError::Invalid)?;
-        let outcome = self.repository.replace_items(id, &items, rules::EDITABLE, model::now()).await?;
+        let outcome = self.repository.replace_items(owner, id, &items, rules::EDITABLE, model::now()).await?;
         settle(id, "update", outcome)
     }
 
     /// Deletes an order, whatever its status.
-    pub async fn delete(&self, id: Uuid) -> Result<(), ServiceError> {
-        if self.repository.delete(id).await? { Ok(()) } else { Err(ServiceError::NotFound(id)) }
+    pub async fn delete(&self, owner: &Owner, id: Uuid) -> Result<(), ServiceError> {
+        if self.repository.delete(owner, id).await? { Ok(()) } else { Err(ServiceError::NotFound(id)) }
     }
 
     /// Pays an order that is `created`.
-    pub async fn pay(&self, id: Uuid) -> Result<Order, ServiceError> {
-        self.transition(id, "pay", Status::Paid, rules::PAYABLE).await
+    pub async fn pay(&self, owner: &Owner, id: Uuid) -> Result<Order, ServiceError> {
+        self.transition(owner, id, "pay", Status::Paid, rules::PAYABLE).await
     }
 
     /// Cancels an order that is `created`, `paid` or in `progress`.
-    pub async fn cancel(&self, id: Uuid) -> Result<Order, ServiceError> {
-        self.transition(id, "cancel", Status::Cancelled, rules::CANCELLABLE).await
+    pub async fn cancel(&self, owner: &Owner, id: Uuid) -> Result<Order, ServiceError> {
+        self.transition(owner, id, "cancel", Status::Cancelled, rules::CANCELLABLE).await
     }
 
     async fn transition(
         &self,
+        owner: &Owner,
         id: Uuid,
         action: &'static str,
         to: Status,
         allowed: &[Status],
     ) -> Result<Order, ServiceError> {
-        let outcome = self.repository.set_status(id, to, allowed, model::now()).await?;
+        let outcome = self.repository.set_status(owner, id, to, allowed, model::now()).await?;
         settle(id, action, outcome)
     }
 }
@@ -87,6 +88,10 @@ mod tests {
     use crate::fake::InMemoryOrders;
     use crate::model::Size;
 
+    fn alice() -> Owner {
+        Owner::new("alice")
+    }
+
     fn service() -> OrdersService {
         OrdersService::new(Arc::new(InMemoryOrders::default()))
     }
@@ -102,37 +107,37 @@ mod tests {
     #[tokio::test]
     async fn a_new_order_is_created_and_stored() {
         let service = service();
-        let order = service.create(latte()).await.unwrap();
+        let order = service.create(&alice(), latte()).await.unwrap();
         assert_eq!(order.status, Status::Created);
-        assert_eq!(service.get(order.id).await.unwrap(), order);
+        assert_eq!(service.get(&alice(), order.id).await.unwrap(), order);
     }
 
     #[tokio::test]
     async fn invalid_items_store_nothing() {
         let service = service();
-        let error = service.create(vec![]).await.unwrap_err();
+        let error = service.create(&alice(), vec![]).await.unwrap_err();
         assert!(matches!(error, ServiceError::Invalid(_)));
-        assert!(service.list(page()).await.unwrap().is_empty());
+        assert!(service.list(&alice(), page()).await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn paying_twice_conflicts() {
         let service = service();
-        let order = service.create(latte()).await.unwrap();
-        assert_eq!(service.pay(order.id).await.unwrap().status, Status::Paid);
-        let error = service.pay(order.id).await.unwrap_err();
+        let order = service.create(&alice(), latte()).await.unwrap();
+        assert_eq!(service.pay(&alice(), order.id).await.unwrap().status, Status::Paid);
+        let error = service.pay(&alice(), order.id).await.unwrap_err();
         assert!(matches!(error, ServiceError::Conflict { action: "pay", status: Status::Paid }));
     }
 
     #[tokio::test]
     async fn paid_orders_can_be_cancelled_but_not_edited() {
         let service = service();
-        let order = service.create(latte()).await.unwrap();
-        service.pay(order.id).await.unwrap();
-        let error = service.replace_items(order.id, latte()).await.unwrap_err();
+        let order = service.create(&alice(), latte()).await.unwrap();
+        service.pay(&alice(), order.id).await.unwrap();
+        let error = service.replace_items(&alice(), order.id, latte()).await.unwrap_err();
         assert!(matches!(error, ServiceError::Conflict { action: "update", .. }));
-        assert_eq!(service.cancel(order.id).await.unwrap().status, Status::Cancelled);
-        let error = service.cancel(order.id).await.unwrap_err();
+        assert_eq!(service.cancel(&alice(), order.id).await.unwrap().status, Status::Cancelled);
+        let error = service.cancel(&alice(), order.id).await.unwrap_err();
         assert!(matches!(error, ServiceError::Conflict { status: Status::Cancelled, .. }));
     }
 
@@ -140,15 +145,27 @@ mod tests {
     async fn unknown_ids_are_not_found() {
         let service = service();
         let id = Uuid::new_v4();
-        assert!(matches!(service.get(id).await, Err(ServiceError::NotFound(x)) if x == id));
-        assert!(matches!(service.pay(id).await, Err(ServiceError::NotFound(_))));
-        assert!(matches!(service.delete(id).await, Err(ServiceError::NotFound(_))));
-        assert!(matches!(service.replace_items(id, latte()).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.get(&alice(), id).await, Err(ServiceError::NotFound(x)) if x == id));
+        assert!(matches!(service.pay(&alice(), id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.delete(&alice(), id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.replace_items(&alice(), id, latte()).await, Err(ServiceError::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn another_owners_order_is_not_found() {
+        let service = service();
+        let bob = Owner::new("bob");
+        let order = service.create(&alice(), latte()).await.unwrap();
+        assert!(matches!(service.get(&bob, order.id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.pay(&bob, order.id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.delete(&bob, order.id).await, Err(ServiceError::NotFound(_))));
+        assert!(service.list(&bob, page()).await.unwrap().is_empty());
+        assert_eq!(service.get(&alice(), order.id).await.unwrap().status, Status::Created, "untouched");
     }
 
     #[tokio::test]
     async fn invalid_pages_are_rejected_before_the_repository() {
         let filter = OrderFilter { limit: 0, ..page() };
-        assert!(matches!(service().list(filter).await, Err(ServiceError::Invalid(_))));
+        assert!(matches!(service().list(&alice(), filter).await, Err(ServiceError::Invalid(_))));
     }
 }

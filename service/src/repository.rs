@@ -5,7 +5,7 @@
 //! which every repository shares: one pool per process, however many resources.
 
 use crate::error::RepositoryError;
-use crate::model::{Order, OrderItem, Status};
+use crate::model::{Order, OrderItem, Owner, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -43,22 +43,26 @@ pub enum GuardedWrite {
 
 /// Persistence of orders. Every method is atomic: a failed call leaves no partial write.
 ///
+/// Every method acts for one `owner`: an order of another owner is not seen, listed or
+/// touched — it is `None`, `Missing` or `false`, exactly like an order that does not exist.
+///
 /// Guarded writes check the status and write in one statement, so concurrent callers
 /// cannot both pass the check (e.g. 50 concurrent payments of one order: one succeeds).
 #[async_trait]
 pub trait OrdersRepository: Send + Sync + 'static {
     /// Stores a new order with its items.
-    async fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError>;
 
     /// The order with this id, with its items.
-    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError>;
+    async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError>;
 
     /// A page of orders with their items, newest first, in a bounded number of queries.
-    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError>;
+    async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError>;
 
     /// Replaces the items of the order if its status is one of `allowed`.
     async fn replace_items(
         &self,
+        owner: &Owner,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
@@ -68,6 +72,7 @@ pub trait OrdersRepository: Send + Sync + 'static {
     /// Moves the order to `to` if its status is one of `allowed`.
     async fn set_status(
         &self,
+        owner: &Owner,
         id: Uuid,
         to: Status,
         allowed: &[Status],
@@ -75,7 +80,7 @@ pub trait OrdersRepository: Send + Sync + 'static {
     ) -> Result<GuardedWrite, RepositoryError>;
 
     /// Deletes the order and its items; `false` if there was none.
-    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError>;
+    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError>;
 }
 
 /// The database behind every repository, as operators see it.

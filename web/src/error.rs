@@ -2,6 +2,7 @@
 //! `{"detail": "message"}`, or for 422 a list of located problems, like FastAPI.
 //! Internal causes are logged here and never sent to the client.
 
+use crate::auth::AuthError;
 use crate::schemas::{ErrorBody, LocItem, ValidationDetail, ValidationErrorBody};
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -28,6 +29,8 @@ pub enum ApiError {
     NotFound,
     /// The path exists but not with this method (405); lists the allowed methods.
     MethodNotAllowed(String),
+    /// The caller is not authenticated (401), or the keys to check it are away (503).
+    Auth(crate::auth::AuthError),
     /// A blocking task did not complete (500).
     Internal(String),
 }
@@ -47,9 +50,22 @@ impl ApiError {
         }
     }
 
+    /// The `WWW-Authenticate` challenge of a 401 (RFC 6750): `error="invalid_token"` when
+    /// a token was sent. The description is one of a few fixed texts, never the token.
+    fn challenge(&self) -> Option<String> {
+        match self {
+            Self::Auth(AuthError::Missing | AuthError::NotBearer) => Some("Bearer".into()),
+            Self::Auth(AuthError::InvalidToken(why)) => {
+                Some(format!(r#"Bearer error="invalid_token", error_description="{why}""#))
+            }
+            _ => None,
+        }
+    }
+
     fn message(&self) -> String {
         match self {
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => "internal error".into(),
+            Self::Auth(error) => error.to_string(),
             Self::Service(error) => error.to_string(),
             Self::Invalid(_) => "invalid input".into(),
             Self::PayloadTooLarge(limit) => format!("Request body is larger than {limit} bytes"),
@@ -64,6 +80,12 @@ impl ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         Self::Service(error)
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(error: crate::auth::AuthError) -> Self {
+        Self::Auth(error)
     }
 }
 
@@ -91,6 +113,8 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadBody => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Auth(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -100,11 +124,15 @@ impl ResponseError for ApiError {
             Self::Service(ServiceError::Internal(cause)) => tracing::error!(error = %cause, "request failed"),
             Self::Internal(cause) => tracing::error!(error = %cause, "request failed"),
             Self::Service(ServiceError::Unavailable) => tracing::warn!("database unavailable"),
+            Self::Auth(AuthError::KeysUnavailable) => tracing::warn!("identity provider's keys unavailable"),
             _ => {}
         }
         let mut response = HttpResponse::build(status);
         if let Self::MethodNotAllowed(allow) = self {
             response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if let Some(challenge) = self.challenge() {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));

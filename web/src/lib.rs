@@ -12,6 +12,7 @@
 //!
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
 
+pub mod auth;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -40,11 +41,18 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// How long `/hi` and `/hi/blocking` wait before answering.
     pub hi_delay: Duration,
+    /// How callers of the orders operations are authenticated.
+    pub auth: auth::AuthSettings,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { body_limit: 64 * 1024, cors_origins: Vec::new(), hi_delay: Duration::from_secs(1) }
+        Self {
+            body_limit: 64 * 1024,
+            cors_origins: Vec::new(),
+            hi_delay: Duration::from_secs(1),
+            auth: auth::AuthSettings::Open,
+        }
     }
 }
 
@@ -61,6 +69,8 @@ pub struct AppState {
     pub api: Arc<docs::Api>,
     /// Request and pool metrics.
     pub metrics: telemetry::Metrics,
+    /// How callers are authenticated (and the identity provider's cached keys).
+    pub auth: Arc<auth::Auth>,
 }
 
 impl AppState {
@@ -72,7 +82,8 @@ impl AppState {
         http: HttpSettings,
     ) -> Result<Self, prometheus::Error> {
         let metrics = telemetry::Metrics::new()?;
-        Ok(Self { orders, health, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics })
+        let auth = Arc::new(auth::Auth::new(&http.auth));
+        Ok(Self { orders, health, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics, auth })
     }
 }
 
@@ -137,7 +148,7 @@ fn cors(origins: &[String]) -> Cors {
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
         .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, telemetry::REQUEST_ID])
-        .expose_headers([header::LOCATION, telemetry::REQUEST_ID])
+        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION, telemetry::REQUEST_ID])
+        .expose_headers([header::LOCATION, header::WWW_AUTHENTICATE, telemetry::REQUEST_ID])
         .max_age(3600)
 }

@@ -10,7 +10,7 @@
 use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
-use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{EqAny, Filter, Find};
@@ -27,24 +27,32 @@ const ITEM_COLUMNS: (order_items::product, order_items::size, order_items::quant
 /// The queries the repository needs, as synchronous methods on a diesel connection.
 /// Writes expect to run inside a write transaction (see [`DieselDatabase::write`]).
 pub trait OrderQueries: DieselConnection {
-    /// Stores a new order with its items.
-    fn insert_order(&mut self, order: &Order) -> QueryResult<()>;
-    /// The order with this id, with its items.
-    fn find_order(&mut self, id: Uuid) -> QueryResult<Option<Order>>;
-    /// A page of orders with their items, newest first, in one query.
-    fn page_of_orders(&mut self, filter: OrderFilter) -> QueryResult<Vec<Order>>;
+    /// Stores a new order of `owner` with its items.
+    fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()>;
+    /// `owner`'s order with this id, with its items.
+    fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>>;
+    /// A page of `owner`'s orders with their items, newest first, in one query.
+    fn page_of_orders(&mut self, owner: &str, filter: OrderFilter) -> QueryResult<Vec<Order>>;
     /// Replaces the items if the status is one of `allowed`.
     fn replace_items(
         &mut self,
+        owner: &str,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite>;
     /// Changes the status if it is one of `allowed`.
-    fn set_status(&mut self, id: Uuid, to: Status, allowed: &[Status], at: DateTime<Utc>) -> QueryResult<GuardedWrite>;
+    fn set_status(
+        &mut self,
+        owner: &str,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> QueryResult<GuardedWrite>;
     /// Deletes the order and its items.
-    fn delete_order(&mut self, id: Uuid) -> QueryResult<bool>;
+    fn delete_order(&mut self, owner: &str, id: Uuid) -> QueryResult<bool>;
 }
 
 #[duplicate_item(
@@ -54,9 +62,10 @@ pub trait OrderQueries: DieselConnection {
 )]
 #[gate]
 impl OrderQueries for Conn {
-    fn insert_order(&mut self, order: &Order) -> QueryResult<()> {
+    fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()> {
         diesel::insert_into(orders::table)
             .values((
+                orders::owner.eq(owner),
                 orders::id.eq(DbUuid(order.id)),
                 orders::status.eq(order.status.as_str()),
                 orders::created.eq(DbTime(order.created)),
@@ -67,19 +76,20 @@ impl OrderQueries for Conn {
         Ok(())
     }
 
-    fn find_order(&mut self, id: Uuid) -> QueryResult<Option<Order>> {
+    fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>> {
         let rows = orders::table
             .left_join(order_items::table)
-            .filter(orders::id.eq(DbUuid(id)))
+            .filter(orders::id.eq(DbUuid(id)).and(orders::owner.eq(owner)))
             .order(order_items::position)
             .select((ORDER_COLUMNS, ITEM_COLUMNS.nullable()))
             .load::<(OrderRow, Option<ItemRow>)>(self)?;
         Ok(assemble(rows).map_err(corrupt)?.pop())
     }
 
-    fn page_of_orders(&mut self, filter: OrderFilter) -> QueryResult<Vec<Order>> {
+    fn page_of_orders(&mut self, owner: &str, filter: OrderFilter) -> QueryResult<Vec<Order>> {
         // The page's ids as a subquery: the page and its items in one statement.
         let mut page = orders::table
+            .filter(orders::owner.eq(owner))
             .select(orders::id)
             .order((orders::created.desc(), orders::id.desc()))
             .limit(filter.limit)
@@ -102,30 +112,38 @@ impl OrderQueries for Conn {
 
     fn replace_items(
         &mut self,
+        owner: &str,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite> {
         // Check and write in one statement: concurrent writers cannot both pass.
-        let updated = diesel::update(guarded(id, allowed))
+        let updated = diesel::update(guarded(owner, id, allowed))
             .set(orders::updated.eq(DbTime(at)))
             .returning(ORDER_COLUMNS)
             .get_result::<OrderRow>(self)
             .optional()?;
-        let Some(row) = updated else { return refusal(status_of(id).first(self).optional()?) };
+        let Some(row) = updated else { return refusal(status_of(owner, id).first(self).optional()?) };
         diesel::delete(order_items::table.filter(order_items::order_id.eq(DbUuid(id)))).execute(self)?;
         diesel::insert_into(order_items::table).values(item_rows(id, items)).execute(self)?;
         row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
-    fn set_status(&mut self, id: Uuid, to: Status, allowed: &[Status], at: DateTime<Utc>) -> QueryResult<GuardedWrite> {
-        let updated = diesel::update(guarded(id, allowed))
+    fn set_status(
+        &mut self,
+        owner: &str,
+        id: Uuid,
+        to: Status,
+        allowed: &[Status],
+        at: DateTime<Utc>,
+    ) -> QueryResult<GuardedWrite> {
+        let updated = diesel::update(guarded(owner, id, allowed))
             .set((orders::status.eq(to.as_str()), orders::updated.eq(DbTime(at))))
             .returning(ORDER_COLUMNS)
             .get_result::<OrderRow>(self)
             .optional()?;
-        let Some(row) = updated else { return refusal(status_of(id).first(self).optional()?) };
+        let Some(row) = updated else { return refusal(status_of(owner, id).first(self).optional()?) };
         let items = order_items::table
             .filter(order_items::order_id.eq(DbUuid(id)))
             .order(order_items::position)
@@ -134,25 +152,34 @@ impl OrderQueries for Conn {
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
-    fn delete_order(&mut self, id: Uuid) -> QueryResult<bool> {
+    fn delete_order(&mut self, owner: &str, id: Uuid) -> QueryResult<bool> {
         // Items go with their order by ON DELETE CASCADE.
-        let deleted = diesel::delete(orders::table.find(DbUuid(id))).execute(self)?;
+        let deleted = diesel::delete(owned(owner, id)).execute(self)?;
         Ok(deleted > 0)
     }
 }
 
-/// Order `id`, if its status is one of `allowed`.
-fn guarded(
-    id: Uuid,
-    allowed: &[Status],
-) -> Filter<Find<orders::table, DbUuid>, EqAny<orders::status, Vec<&'static str>>> {
-    let allowed: Vec<&'static str> = allowed.iter().map(|status| status.as_str()).collect();
-    orders::table.find(DbUuid(id)).filter(orders::status.eq_any(allowed))
+/// `owner`'s order `id`.
+type Owned<'a> = Filter<Find<orders::table, DbUuid>, diesel::dsl::Eq<orders::owner, &'a str>>;
+
+/// `owner`'s order `id`.
+fn owned(owner: &str, id: Uuid) -> Owned<'_> {
+    orders::table.find(DbUuid(id)).filter(orders::owner.eq(owner))
 }
 
-/// The status of order `id`.
-fn status_of(id: Uuid) -> diesel::dsl::Select<Find<orders::table, DbUuid>, orders::status> {
-    orders::table.find(DbUuid(id)).select(orders::status)
+/// `owner`'s order `id`, if its status is one of `allowed`.
+fn guarded<'a>(
+    owner: &'a str,
+    id: Uuid,
+    allowed: &[Status],
+) -> Filter<Owned<'a>, EqAny<orders::status, Vec<&'static str>>> {
+    let allowed: Vec<&'static str> = allowed.iter().map(|status| status.as_str()).collect();
+    owned(owner, id).filter(orders::status.eq_any(allowed))
+}
+
+/// The status of `owner`'s order `id`.
+fn status_of(owner: &str, id: Uuid) -> diesel::dsl::Select<Owned<'_>, orders::status> {
+    owned(owner, id).select(orders::status)
 }
 
 /// Why a guarded write did not apply, from the order's status (`None`: no such order).
@@ -203,43 +230,48 @@ impl<C: DieselConnection> DieselOrders<C> {
 
 #[async_trait]
 impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
-    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         // The closure outlives this call on another thread, so it owns its data.
-        let order = order.clone();
-        self.db.write(move |conn| conn.insert_order(&order)).await
+        let (owner, order) = (owner.clone(), order.clone());
+        self.db.write(move |conn| conn.insert_order(owner.as_str(), &order)).await
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
-        self.db.read(move |conn| conn.find_order(id)).await
+    async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+        let owner = owner.clone();
+        self.db.read(move |conn| conn.find_order(owner.as_str(), id)).await
     }
 
-    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
-        self.db.read(move |conn| conn.page_of_orders(filter)).await
+    async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+        let owner = owner.clone();
+        self.db.read(move |conn| conn.page_of_orders(owner.as_str(), filter)).await
     }
 
     async fn replace_items(
         &self,
+        owner: &Owner,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let (items, allowed) = (items.to_vec(), allowed.to_vec());
-        self.db.write(move |conn| conn.replace_items(id, &items, &allowed, at)).await
+        let (owner, items, allowed) = (owner.clone(), items.to_vec(), allowed.to_vec());
+        self.db.write(move |conn| conn.replace_items(owner.as_str(), id, &items, &allowed, at)).await
     }
 
     async fn set_status(
         &self,
+        owner: &Owner,
         id: Uuid,
         to: Status,
         allowed: &[Status],
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let allowed = allowed.to_vec();
-        self.db.write(move |conn| conn.set_status(id, to, &allowed, at)).await
+        let (owner, allowed) = (owner.clone(), allowed.to_vec());
+        self.db.write(move |conn| conn.set_status(owner.as_str(), id, to, &allowed, at)).await
     }
 
-    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
-        self.db.write(move |conn| conn.delete_order(id)).await
+    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
+        let owner = owner.clone();
+        self.db.write(move |conn| conn.delete_order(owner.as_str(), id)).await
     }
 }

@@ -35,6 +35,8 @@ diesel::table! {
         created -> StoredTime,
         /// When it last changed.
         updated -> StoredTime,
+        /// Who it belongs to: the subject of the token that placed it.
+        owner -> Text,
     }
 }
 

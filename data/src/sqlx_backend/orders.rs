@@ -8,7 +8,7 @@
 
 use super::{SqlxDatabase, WriteTransaction, classify};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
-use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, RepositoryError, Status};
+use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use duplicate::duplicate_item;
@@ -17,30 +17,30 @@ use uuid::Uuid;
 
 const ORDER_COLUMNS: &str = "id, status, created, updated";
 
-const INSERT_ORDER: &str = "INSERT INTO orders (id, status, created, updated) VALUES ($1, $2, $3, $4)";
+const INSERT_ORDER: &str = "INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)";
 
 const SELECT_ORDER: &str = "\
     SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
     FROM orders o LEFT JOIN order_items i ON i.order_id = o.id \
-    WHERE o.id = $1 ORDER BY i.position";
+    WHERE o.id = $1 AND o.owner = $2 ORDER BY i.position";
 
 // One statement for the page and its items: no query per order, one consistent snapshot.
 const SELECT_PAGE: &str = "\
     SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
     FROM (SELECT id, status, created, updated FROM orders \
-          WHERE $1 IS NULL OR (status = $2) = $1 \
-          ORDER BY created DESC, id DESC LIMIT $3 OFFSET $4) o \
+          WHERE owner = $1 AND ($2 IS NULL OR (status = $3) = $2) \
+          ORDER BY created DESC, id DESC LIMIT $4 OFFSET $5) o \
     LEFT JOIN order_items i ON i.order_id = o.id \
     ORDER BY o.created DESC, o.id DESC, i.position";
 
 const SELECT_ITEMS: &str = "SELECT product, size, quantity FROM order_items WHERE order_id = $1 ORDER BY position";
 
-const SELECT_STATUS: &str = "SELECT status FROM orders WHERE id = $1";
+const SELECT_STATUS: &str = "SELECT status FROM orders WHERE id = $1 AND owner = $2";
 
 const DELETE_ITEMS: &str = "DELETE FROM order_items WHERE order_id = $1";
 
 // Items go with their order by ON DELETE CASCADE.
-const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = $1";
+const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = $1 AND owner = $2";
 
 const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) ";
 
@@ -90,13 +90,14 @@ fn corrupt(error: CorruptRow) -> RepositoryError {
 #[gate]
 #[async_trait]
 impl OrdersRepository for SqlxOrders<Db> {
-    async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         let mut tx = self.db.begin_write().await?;
         sqlx::query(INSERT_ORDER)
             .bind(DbUuid(order.id))
             .bind(order.status.as_str())
             .bind(DbTime(order.created))
             .bind(DbTime(order.updated))
+            .bind(owner.as_str())
             .persistent(self.db.prepared())
             .execute(tx.conn())
             .await
@@ -105,10 +106,11 @@ impl OrdersRepository for SqlxOrders<Db> {
         tx.commit().await.map_err(classify)
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<Order>, RepositoryError> {
+    async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
         let mut session = self.db.session().await?;
         let rows = sqlx::query_as::<_, JoinedRow>(SELECT_ORDER)
             .bind(DbUuid(id))
+            .bind(owner.as_str())
             .persistent(self.db.prepared())
             .fetch_all(session.conn())
             .await
@@ -117,9 +119,10 @@ impl OrdersRepository for SqlxOrders<Db> {
         Ok(orders_from(rows)?.pop())
     }
 
-    async fn list(&self, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
+    async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
         let mut session = self.db.session().await?;
         let rows = sqlx::query_as::<_, JoinedRow>(SELECT_PAGE)
+            .bind(owner.as_str())
             .bind(filter.cancelled)
             .bind(Status::Cancelled.as_str())
             .bind(filter.limit)
@@ -134,6 +137,7 @@ impl OrdersRepository for SqlxOrders<Db> {
 
     async fn replace_items(
         &self,
+        owner: &Owner,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
@@ -142,8 +146,8 @@ impl OrdersRepository for SqlxOrders<Db> {
         let mut tx = self.db.begin_write().await?;
         let mut update = QueryBuilder::<Db>::new("UPDATE orders SET updated = ");
         update.push_bind(DbTime(at));
-        let Some(row) = self.guarded(&mut tx, update, id, allowed).await? else {
-            return self.refusal(&mut tx, id).await;
+        let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
+            return self.refusal(&mut tx, owner, id).await;
         };
         sqlx::query(DELETE_ITEMS)
             .bind(DbUuid(id))
@@ -158,6 +162,7 @@ impl OrdersRepository for SqlxOrders<Db> {
 
     async fn set_status(
         &self,
+        owner: &Owner,
         id: Uuid,
         to: Status,
         allowed: &[Status],
@@ -166,8 +171,8 @@ impl OrdersRepository for SqlxOrders<Db> {
         let mut tx = self.db.begin_write().await?;
         let mut update = QueryBuilder::<Db>::new("UPDATE orders SET status = ");
         update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
-        let Some(row) = self.guarded(&mut tx, update, id, allowed).await? else {
-            return self.refusal(&mut tx, id).await;
+        let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
+            return self.refusal(&mut tx, owner, id).await;
         };
         let items = sqlx::query_as::<_, ItemRow>(SELECT_ITEMS)
             .bind(DbUuid(id))
@@ -179,11 +184,12 @@ impl OrdersRepository for SqlxOrders<Db> {
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
-    async fn delete(&self, id: Uuid) -> Result<bool, RepositoryError> {
+    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
         let _turn = self.db.turn().await?;
         let mut session = self.db.session().await?;
         let done = sqlx::query(DELETE_ORDER)
             .bind(DbUuid(id))
+            .bind(owner.as_str())
             .persistent(self.db.prepared())
             .execute(session.conn())
             .await
@@ -200,17 +206,19 @@ impl OrdersRepository for SqlxOrders<Db> {
 )]
 #[gate]
 impl SqlxOrders<Db> {
-    /// Finishes `update` (an `UPDATE orders SET …`) so that it applies only to order `id`
-    /// in one of the `allowed` statuses, and runs it. Check and write are one statement, so
+    /// Finishes `update` (an `UPDATE orders SET …`) so that it applies only to `owner`'s
+    /// order `id` in one of the `allowed` statuses, and runs it. Check and write are one statement, so
     /// concurrent writers cannot both pass the check.
     async fn guarded(
         &self,
         tx: &mut WriteTransaction<'_, Db>,
         mut update: QueryBuilder<Db>,
+        owner: &Owner,
         id: Uuid,
         allowed: &[Status],
     ) -> Result<Option<OrderRow>, RepositoryError> {
-        update.push(" WHERE id = ").push_bind(DbUuid(id)).push(" AND status IN (");
+        update.push(" WHERE id = ").push_bind(DbUuid(id)).push(" AND owner = ").push_bind(owner.as_str().to_owned());
+        update.push(" AND status IN (");
         let mut statuses = update.separated(", ");
         for status in allowed {
             statuses.push_bind(status.as_str());
@@ -221,9 +229,15 @@ impl SqlxOrders<Db> {
     }
 
     /// Why a guarded write did not apply: no such order, or its status.
-    async fn refusal(&self, tx: &mut WriteTransaction<'_, Db>, id: Uuid) -> Result<GuardedWrite, RepositoryError> {
+    async fn refusal(
+        &self,
+        tx: &mut WriteTransaction<'_, Db>,
+        owner: &Owner,
+        id: Uuid,
+    ) -> Result<GuardedWrite, RepositoryError> {
         let status = sqlx::query_scalar(SELECT_STATUS)
             .bind(DbUuid(id))
+            .bind(owner.as_str())
             .persistent(self.db.prepared())
             .fetch_optional(tx.conn())
             .await
