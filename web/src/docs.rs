@@ -5,6 +5,7 @@
 //! and 405 for unmatched requests, so the docs and the router cannot disagree.
 
 use crate::error::ApiError;
+use crate::schemas::{ErrorBody, ValidationErrorBody};
 use crate::{AppState, handlers};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa::OpenApi;
@@ -25,6 +26,9 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
         version = "1.0.0",
     ),
     servers((url = "/", description = "This server")),
+    // The error bodies are used only in `responses::*` groups, whose schemas utoipa does
+    // not collect: registered here, so their `$ref`s resolve.
+    components(schemas(ErrorBody, ValidationErrorBody)),
     tags(
         (name = "orders", description = "Orders and their life cycle: created → paid → … , or cancelled"),
         (name = "greeting", description = "The shy greeting, async and blocking"),

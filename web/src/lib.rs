@@ -8,6 +8,7 @@
 //! - [`schemas`]: the JSON shapes of requests and responses.
 //! - [`extract`]: request extractors that report bad input as 422 like FastAPI.
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
+//! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
 //!
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
@@ -16,6 +17,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod responses;
 pub mod schemas;
 pub mod telemetry;
 

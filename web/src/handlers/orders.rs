@@ -3,9 +3,8 @@
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
-use crate::schemas::{
-    CreateOrderSchema, ErrorBody, GetOrderSchema, ListOrdersQuery, OrderListSchema, ValidationErrorBody,
-};
+use crate::responses::{BodyErrors, InvalidInput, OrderErrors, StorageErrors};
+use crate::schemas::{CreateOrderSchema, ErrorBody, GetOrderSchema, ListOrdersQuery, OrderListSchema};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use app_service::{OrderFilter, OrdersService, rules};
@@ -22,8 +21,8 @@ const QUERY: &[&str] = &["query"];
     params(ListOrdersQuery),
     responses(
         (status = 200, description = "A page of orders", body = OrderListSchema),
-        (status = 422, description = "Invalid query parameter", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        InvalidInput,
+        StorageErrors,
     )
 )]
 #[get("/orders")]
@@ -48,10 +47,9 @@ pub async fn list_orders(
     responses(
         (status = 201, description = "The order, placed", body = GetOrderSchema,
          headers(("Location" = String, description = "The order's URL"))),
-        (status = 413, description = "Body larger than the limit (BODY_LIMIT_BYTES)", body = ErrorBody),
-        (status = 415, description = "Body is not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid body", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        BodyErrors,
+        InvalidInput,
+        StorageErrors,
     )
 )]
 #[post("/orders")]
@@ -71,9 +69,7 @@ pub async fn create_order(
     params(("order_id" = Uuid, Path, description = "The order's id")),
     responses(
         (status = 200, description = "The order", body = GetOrderSchema),
-        (status = 404, description = "No such order", body = ErrorBody),
-        (status = 422, description = "Malformed id", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        OrderErrors,
     )
 )]
 #[get("/orders/{order_id}")]
@@ -92,12 +88,9 @@ pub async fn get_order(
     request_body = CreateOrderSchema,
     responses(
         (status = 200, description = "The order, updated", body = GetOrderSchema),
-        (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order is no longer `created`", body = ErrorBody),
-        (status = 413, description = "Body larger than the limit (BODY_LIMIT_BYTES)", body = ErrorBody),
-        (status = 415, description = "Body is not JSON", body = ErrorBody),
-        (status = 422, description = "Malformed id or invalid body", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        BodyErrors,
+        OrderErrors,
     )
 )]
 #[put("/orders/{order_id}")]
@@ -116,9 +109,7 @@ pub async fn update_order(
     params(("order_id" = Uuid, Path, description = "The order's id")),
     responses(
         (status = 204, description = "Deleted; no body"),
-        (status = 404, description = "No such order", body = ErrorBody),
-        (status = 422, description = "Malformed id", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        OrderErrors,
     )
 )]
 #[delete("/orders/{order_id}")]
@@ -133,10 +124,8 @@ pub async fn delete_order(orders: web::Data<OrdersService>, id: web::Path<Uuid>)
     params(("order_id" = Uuid, Path, description = "The order's id")),
     responses(
         (status = 200, description = "The order, paid", body = GetOrderSchema),
-        (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order is not `created`", body = ErrorBody),
-        (status = 422, description = "Malformed id", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        OrderErrors,
     )
 )]
 #[post("/orders/{order_id}/pay")]
@@ -154,10 +143,8 @@ pub async fn pay_order(
     params(("order_id" = Uuid, Path, description = "The order's id")),
     responses(
         (status = 200, description = "The order, cancelled", body = GetOrderSchema),
-        (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order can no longer be cancelled", body = ErrorBody),
-        (status = 422, description = "Malformed id", body = ValidationErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
+        OrderErrors,
     )
 )]
 #[post("/orders/{order_id}/cancel")]
