@@ -10,6 +10,7 @@
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
 //! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
+//! - [`redoc`]: Redoc at `/redoc`, from the vendored bundle.
 //!
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
 
@@ -17,6 +18,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod redoc;
 pub mod responses;
 pub mod schemas;
 pub mod telemetry;
@@ -114,6 +116,7 @@ pub fn app(
         .app_data(extract::path_config())
         .service(swagger)
         .service(docs::docs_redirect)
+        .configure(redoc::routes(&state.api))
         .default_service(web::to(docs::fallback))
         // `wrap` puts each middleware outside the previous ones: the last runs first.
         .wrap(security_headers())
