@@ -1,9 +1,11 @@
-//! The service's command: serve the API (default), apply migrations, or print the
-//! OpenAPI document. Configuration comes from the environment and `.env`.
+//! The service's command: serve the API (default), apply migrations, print the OpenAPI
+//! document, or write the API docs as a static site. Configuration comes from the
+//! environment and `.env`.
 
 use app::config::{Config, LogFormat};
 use app::{app_state, connect, mask_password, server};
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
@@ -24,6 +26,12 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document as JSON and exit.
     Openapi,
+    /// Write the API docs as a static site (Swagger UI, Redoc, openapi.json) and exit.
+    Docs {
+        /// The directory to write into; created if missing.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[actix_web::main]
@@ -44,6 +52,15 @@ async fn run(command: Command) -> Result<(), String> {
     if let Command::Openapi = command {
         let json = app_web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
         println!("{json}");
+        return Ok(());
+    }
+    if let Command::Docs { out } = &command {
+        // Blocking file I/O, fine here: no server runs in this command.
+        let files = app_web::site::write(&app_web::docs::Api::new(), out)
+            .map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
+        for file in files {
+            println!("{}", out.join(file).display());
+        }
         return Ok(());
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;

@@ -10,7 +10,7 @@
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
 //! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
-//! - [`redoc`]: Redoc at `/redoc`, from the vendored bundle.
+//! - [`redoc`]: Redoc at `/redoc`, from the vendored bundle; [`site`]: both UIs as static files.
 //!
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
 
@@ -21,6 +21,7 @@ pub mod handlers;
 pub mod redoc;
 pub mod responses;
 pub mod schemas;
+pub mod site;
 pub mod telemetry;
 
 use actix_cors::Cors;
