@@ -107,3 +107,12 @@ async fn redoc_is_served_without_network() {
     let post = app.post("/redoc").await;
     assert_eq!((post.status, post.body), (StatusCode::NOT_FOUND, serde_json::json!({"detail": "Not Found"})));
 }
+
+/// The document as reviewed: any change to the API shows up in review as a diff of
+/// `tests/http/snapshots/http__docs__openapi.snap`, and CI fails until it is committed.
+/// To accept a change: `INSTA_UPDATE=always cargo nextest run --test http openapi`, or
+/// `cargo insta test --review`.
+#[actix_web::test]
+async fn the_openapi_document_is_the_reviewed_one() {
+    insta::assert_json_snapshot!("openapi", app_web::docs::Api::new().doc);
+}
