@@ -184,7 +184,11 @@ fn auth_settings<F: Fn(&str) -> Result<String, VarError>>(
         )),
         (Some(jwks_url), Some(issuer), Some(audience)) => {
             if disabled {
-                return Err(refused("AUTH_DISABLED", "true", "contradicts AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE"));
+                return Err(refused(
+                    "AUTH_DISABLED",
+                    "true",
+                    "contradicts AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE",
+                ));
             }
             check_jwks_url(&jwks_url, local)?;
             if issuer == app_web::auth::DEV_ISSUER && !local {

@@ -1,9 +1,11 @@
-//! The service's command: serve the API (default), apply migrations, or print the
-//! OpenAPI document. Configuration comes from the environment and `.env`.
+//! The service's command: serve the API (default), apply migrations, print the OpenAPI
+//! document, or write the API docs as a static site. Configuration comes from the
+//! environment and `.env`.
 
 use app::config::{Config, LogFormat};
 use app::{app_state, connect, mask_password, server};
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
@@ -24,6 +26,12 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document as JSON and exit.
     Openapi,
+    /// Write the API docs as a static site (Swagger UI, Redoc, openapi.json) and exit.
+    Docs {
+        /// The directory to write into; created if missing.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Print shell lines that set up a local signing key and a token for `--sub`
     /// (development only: accepted only while the service listens on loopback).
     DevToken {
@@ -54,6 +62,20 @@ async fn run(command: Command) -> Result<(), String> {
     if let Command::Openapi = command {
         let json = app_web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
         println!("{json}");
+        return Ok(());
+    }
+    if let Command::Docs { out } = command {
+        // Writing files is blocking I/O: done on the threadpool, not on this async thread.
+        let written = tokio::task::spawn_blocking(move || {
+            let files = app_web::site::write(&app_web::docs::Api::new(), &out)
+                .map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
+            Ok::<_, String>(files.into_iter().map(|file| out.join(file).display().to_string()).collect::<Vec<_>>())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        for file in written {
+            println!("{file}");
+        }
         return Ok(());
     }
     if let Command::DevToken { sub, minutes } = command {

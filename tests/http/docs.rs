@@ -72,3 +72,47 @@ async fn swagger_ui_is_served_without_network() {
     let missing = app.get("/docs/no-such-file.js").await;
     assert_eq!((missing.status, missing.body), (StatusCode::NOT_FOUND, serde_json::json!({"detail": "Not Found"})));
 }
+
+/// Redoc is served from the binary, under a policy that lets the page reach only this
+/// service; the script is cached for a year under a versioned URL.
+#[actix_web::test]
+async fn redoc_is_served_without_network() {
+    let Some(app) = TestApp::spawn_default().await else { return };
+    let page = app.get("/redoc").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header(header::CONTENT_TYPE), "text/html; charset=utf-8");
+    let policy = page.header(header::CONTENT_SECURITY_POLICY);
+    assert!(policy.starts_with("default-src 'none'; script-src 'self';"), "{policy}");
+    assert!(!policy.contains("http"), "{policy}");
+    let html = String::from_utf8(page.raw).unwrap();
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page loads nothing from elsewhere");
+    let scripts: Vec<&str> = html.split("<script src=\"").skip(1).filter_map(|s| s.split('"').next()).collect();
+    assert_eq!(scripts, ["/redoc/2.5.4/redoc.standalone.js", "/redoc/init.js"]);
+
+    let bundle = app.get(scripts[0]).await;
+    assert_eq!(bundle.status, StatusCode::OK);
+    assert_eq!(bundle.header(header::CONTENT_TYPE), "text/javascript; charset=utf-8");
+    assert_eq!(bundle.header(header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+    assert_eq!(bundle.raw, app_web::redoc::REDOC_JS);
+    let init = app.get(scripts[1]).await;
+    assert_eq!(init.header(header::CACHE_CONTROL), "no-cache");
+    let script = String::from_utf8(init.raw).unwrap();
+    assert!(script.starts_with(r#"Redoc.init("/openapi.json", "#), "{script}");
+    for licence in ["/redoc/2.5.4/redoc.standalone.js.LICENSE.txt", "/redoc/2.5.4/LICENSE"] {
+        assert_eq!(app.get(licence).await.status, StatusCode::OK, "{licence}");
+    }
+
+    let head = app.send(test::TestRequest::default().method(Method::HEAD).uri("/redoc").to_request()).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let post = app.post("/redoc").await;
+    assert_eq!((post.status, post.body), (StatusCode::NOT_FOUND, serde_json::json!({"detail": "Not Found"})));
+}
+
+/// The document as reviewed: any change to the API shows up in review as a diff of
+/// `tests/http/snapshots/http__docs__openapi.snap`, and CI fails until it is committed.
+/// To accept a change: `INSTA_UPDATE=always cargo nextest run --test http openapi`, or
+/// `cargo insta test --review`.
+#[actix_web::test]
+async fn the_openapi_document_is_the_reviewed_one() {
+    insta::assert_json_snapshot!("openapi", app_web::docs::Api::new().doc);
+}

@@ -1,5 +1,6 @@
 //! HTTP tests of the whole app, as the binary wires it, on every backend and database.
 
+mod auth;
 mod docs;
 mod errors;
 mod greeting;
@@ -9,6 +10,8 @@ mod orders;
 mod outage;
 #[cfg(feature = "postgres")]
 mod pooler;
+#[path = "../shared/provider.rs"]
+mod provider;
 #[cfg(feature = "postgres")]
 #[path = "../shared/proxy.rs"]
 mod proxy;

@@ -50,10 +50,15 @@ impl Service {
     /// Starts the binary with `env` on a port of the system's choosing, in a directory of
     /// its own (so no developer's `.env` applies).
     fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_in(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")), env)
+    }
+
+    /// [`Service::start`] in the working directory `dir`.
+    fn start_in(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))));
         command
             .env_clear()
-            .current_dir(env!("CARGO_TARGET_TMPDIR"))
+            .current_dir(dir)
             .env("PORT", "0")
             .env("RUST_LOG", "info")
             .env("HI_DELAY_MS", "0")
@@ -312,4 +317,46 @@ async fn json_logs_carry_the_request_id_and_never_the_body(#[case] backend: &str
     let request_line = lines.iter().find(|l| l.contains("log-test-42")).expect("a line with the request id");
     assert!(request_line.contains("/orders") && request_line.contains("201"), "{request_line}");
     assert!(!lines.iter().any(|l| l.contains("do-not-log-me")), "bodies are never logged");
+}
+
+/// The two commands of local development with tokens: `dev-token` prints the settings and
+/// a token; the service started with those settings accepts the token and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_token_works_against_a_service_started_with_its_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))))
+        .args(["dev-token", "--sub", "alice"])
+        .current_dir(dir.path())
+        .env_clear()
+        .output();
+    let output = tokio::time::timeout(PATIENCE, output).await.expect("in time").expect("dev-token runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let exported: Vec<(String, String)> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .flat_map(|line| line.split("' ").map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|pair| pair.split_once("='").map(|(k, v)| (k.to_owned(), v.trim_end_matches('\'').to_owned())))
+        .collect();
+    let value = |name: &str| exported.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).expect(name);
+    let token = value("TOKEN");
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite://{}", db.display());
+    let (jwks, issuer, audience) = (value("AUTH_JWKS_URL"), value("AUTH_ISSUER"), value("AUTH_AUDIENCE"));
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("AUTH_JWKS_URL", jwks.as_str()),
+        ("AUTH_ISSUER", issuer.as_str()),
+        ("AUTH_AUDIENCE", audience.as_str()),
+    ];
+    let mut service = Service::start_in(dir.path(), &env);
+    service.wait_until_healthy().await;
+    service.line_containing("accepting development tokens").await;
+    let body = r#"{"order": [{"product": "latte", "size": "small"}]}"#;
+    let authorization = format!("Bearer {token}");
+    let placed = request(service.port, "POST /orders", &[("Authorization", &authorization)], body).await.unwrap();
+    assert_eq!(placed.0, 201, "{}", placed.1);
+    assert_eq!(request(service.port, "POST /orders", &[], body).await.unwrap().0, 401);
+    service.terminate();
+    assert!(service.exit_status().await.success());
 }

@@ -5,6 +5,7 @@
 //! and 405 for unmatched requests, so the docs and the router cannot disagree.
 
 use crate::error::ApiError;
+use crate::schemas::{ErrorBody, ValidationErrorBody};
 use crate::{AppState, handlers};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa::OpenApi;
@@ -25,6 +26,10 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
         version = "1.0.0",
     ),
     servers((url = "/", description = "This server")),
+    modifiers(&BearerAuth),
+    // The error bodies are used only in `responses::*` groups, whose schemas utoipa does
+    // not collect: registered here, so their `$ref`s resolve.
+    components(schemas(ErrorBody, ValidationErrorBody)),
     tags(
         (name = "orders", description = "Orders and their life cycle: created → paid → … , or cancelled"),
         (name = "greeting", description = "The shy greeting, async and blocking"),
@@ -32,6 +37,27 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
     )
 )]
 struct ApiDoc;
+
+/// The name of the security scheme the orders operations require.
+pub const BEARER_AUTH: &str = "bearerAuth";
+
+/// Declares the `bearerAuth` scheme (a JWT from the identity provider), so Swagger UI's
+/// *Authorize* button can send one; operations opt in with `security(("bearerAuth" = []))`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").description(Some(
+            "A token from the identity provider (`AUTH_ISSUER`); its `sub` owns the orders. \
+             Locally: `cargo run -- dev-token`.",
+        ));
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(BEARER_AUTH, SecurityScheme::Http(scheme.build()));
+    }
+}
 
 /// The OpenAPI document and the route table taken from it.
 pub struct Api {

@@ -8,7 +8,9 @@
 //! - [`schemas`]: the JSON shapes of requests and responses.
 //! - [`extract`]: request extractors that report bad input as 422 like FastAPI.
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
+//! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
+//! - [`redoc`]: Redoc at `/redoc`, from the vendored bundle; [`site`]: both UIs as static files.
 //!
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
 
@@ -17,7 +19,10 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod redoc;
+pub mod responses;
 pub mod schemas;
+pub mod site;
 pub mod telemetry;
 
 use actix_cors::Cors;
@@ -123,6 +128,7 @@ pub fn app(
         .app_data(extract::path_config())
         .service(swagger)
         .service(docs::docs_redirect)
+        .configure(redoc::routes(&state.api))
         .default_service(web::to(docs::fallback))
         // `wrap` puts each middleware outside the previous ones: the last runs first.
         .wrap(security_headers())

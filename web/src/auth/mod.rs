@@ -72,9 +72,10 @@ impl Auth {
     pub fn new(settings: &AuthSettings) -> Self {
         let provider = match settings {
             AuthSettings::Open => None,
-            AuthSettings::Provider(settings) => {
-                Some(Provider { keys: KeySource::new(&settings.jwks_url, settings.refresh), settings: settings.clone() })
-            }
+            AuthSettings::Provider(settings) => Some(Provider {
+                keys: KeySource::new(&settings.jwks_url, settings.refresh),
+                settings: settings.clone(),
+            }),
         };
         Self { provider }
     }

@@ -2,7 +2,8 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::schemas::{ErrorBody, HealthSchema};
+use crate::responses::StorageErrors;
+use crate::schemas::HealthSchema;
 use actix_web::{HttpResponse, get, web};
 
 /// Liveness: the process answers. Touches no database, so a database outage does not
@@ -19,7 +20,7 @@ pub async fn health() -> web::Json<HealthSchema> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = HealthSchema),
-        (status = 503, description = "The database does not answer", body = ErrorBody),
+        StorageErrors,
     )
 )]
 #[get("/ready")]
