@@ -96,7 +96,8 @@ async fn render(url: &str) -> Option<Rendered> {
         .args(["--virtual-time-budget=10000", "--dump-dom", url])
         .kill_on_drop(true);
     let output = tokio::time::timeout(PATIENCE, command.output()).await;
-    let output: Output = output.unwrap_or_else(|_| panic!("chromium rendered {url} within {PATIENCE:?}")).expect("run chromium");
+    let output: Output =
+        output.unwrap_or_else(|_| panic!("chromium rendered {url} within {PATIENCE:?}")).expect("run chromium");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "chromium failed on {url}: {stderr}");
     let requests = page_requests(&net_log);
@@ -176,7 +177,8 @@ async fn write_site() -> (tempfile::TempDir, Vec<String>) {
     let output = tokio::time::timeout(PATIENCE, run).await.expect("docs --out finished").expect("run the binary");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let printed = String::from_utf8(output.stdout).expect("UTF-8");
-    let names = printed.lines().map(|line| line.strip_prefix(&format!("{}/", out.display())).unwrap_or(line).to_owned());
+    let names =
+        printed.lines().map(|line| line.strip_prefix(&format!("{}/", out.display())).unwrap_or(line).to_owned());
     (dir, names.collect())
 }
 
@@ -198,8 +200,8 @@ async fn the_static_site_has_every_file_its_pages_load() {
             assert!(site.join(&file).is_file(), "{page} loads {file}, which is missing");
         }
     }
-    let written: Value = serde_json::from_slice(&std::fs::read(site.join("openapi.json")).expect("openapi.json"))
-        .expect("JSON");
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(site.join("openapi.json")).expect("openapi.json")).expect("JSON");
     assert_eq!(written, serde_json::to_value(app_web::docs::Api::new().doc).expect("the document"));
 }
 

@@ -115,7 +115,11 @@ fn read() -> actix_web::Route {
 
 async fn serve(body: web::Bytes, content_type: &'static str, versioned: bool) -> HttpResponse {
     let cache = if versioned {
-        vec![CacheDirective::Public, CacheDirective::MaxAge(365 * 24 * 3600), CacheDirective::Extension("immutable".into(), None)]
+        vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(365 * 24 * 3600),
+            CacheDirective::Extension("immutable".into(), None),
+        ]
     } else {
         // Revalidated on every use: it describes the running service.
         vec![CacheDirective::NoCache]
