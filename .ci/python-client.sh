@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 work=target/python-client
 venv="${PYTHON_VENV:-target/ci-python}"
 binary=target/debug/orders-api
-[ -x "$binary" ] || cargo build --locked --bin orders-api
+# Built with the default features whatever was built last (a no-op when it is fresh).
+cargo build --locked --bin orders-api
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check 'openapi-python-client==0.29.1'
