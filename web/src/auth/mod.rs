@@ -11,6 +11,7 @@
 //! - `token.rs`: checking one token: algorithm, key, signature, time, issuer, audience.
 
 mod keys;
+mod recent;
 mod token;
 
 use crate::error::ApiError;
@@ -65,6 +66,7 @@ pub struct Auth {
 struct Provider {
     keys: KeySource,
     settings: ProviderSettings,
+    recent: recent::RecentTokens,
 }
 
 impl Auth {
@@ -75,6 +77,7 @@ impl Auth {
             AuthSettings::Provider(settings) => Some(Provider {
                 keys: KeySource::new(&settings.jwks_url, settings.refresh),
                 settings: settings.clone(),
+                recent: recent::RecentTokens::default(),
             }),
         };
         Self { provider }
@@ -89,7 +92,12 @@ impl Auth {
     async fn authenticate(&self, authorization: Option<&str>) -> Result<Owner, AuthError> {
         let Some(provider) = &self.provider else { return Ok(Owner::new(OPEN_OWNER)) };
         let token = bearer_token(authorization)?;
-        token::verify(token, &provider.keys, &provider.settings).await
+        if let Some(owner) = provider.recent.owner(token) {
+            return Ok(owner);
+        }
+        let proof = token::verify(token, &provider.keys, &provider.settings).await?;
+        provider.recent.remember(token, &proof);
+        Ok(proof.owner)
     }
 }
 

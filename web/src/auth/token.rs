@@ -19,11 +19,20 @@ const ACCEPTED: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm:
 struct Claims {
     sub: Option<String>,
     iat: Option<f64>,
+    exp: Option<u64>,
+}
+
+/// What a valid token proves, and until when (`exp`, in seconds since the epoch).
+pub struct Proof {
+    /// The token's subject.
+    pub owner: Owner,
+    /// When the token expires.
+    pub expires: u64,
 }
 
 /// The owner a valid `token` proves: signed by a key the provider publishes, with an
 /// accepted algorithm, within its time window, for this issuer and audience.
-pub async fn verify(token: &str, keys: &KeySource, settings: &ProviderSettings) -> Result<Owner, AuthError> {
+pub async fn verify(token: &str, keys: &KeySource, settings: &ProviderSettings) -> Result<Proof, AuthError> {
     let invalid = AuthError::InvalidToken;
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token"))?;
     if !ACCEPTED.contains(&header.alg) {
@@ -51,7 +60,9 @@ pub async fn verify(token: &str, keys: &KeySource, settings: &ProviderSettings) 
         return Err(invalid("token is issued in the future"));
     }
     match claims.sub {
-        Some(sub) if !sub.trim().is_empty() => Ok(Owner::new(sub)),
+        Some(sub) if !sub.trim().is_empty() => {
+            Ok(Proof { owner: Owner::new(sub), expires: claims.exp.unwrap_or_default() })
+        }
         _ => Err(invalid("token has no subject (sub)")),
     }
 }

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The service beside its limits, in one run on one machine:
+#   - bare actix-web answering /hi with no middleware (bench/hello), the ceiling for GET /hi;
+#   - pgbench running the service's own SQL (bench/sql/*.sql, prepared), the ceiling for
+#     each database scenario;
+#   - the service (release build) on each backend and database, under wrk.
+# For each scenario: requests (or transactions) per second, p50/p99 latency, the service's
+# peak RSS, and its share of the limit.
+#
+#   bench/run.sh                               # 10 s per scenario, 64 connections
+#   DURATION=5s CONNECTIONS=32 bench/run.sh
+# Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client) and a Postgres at
+# BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
+# orders_bench is created and dropped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+POOL="${POOL:-32}"
+PORT="${PORT:-8099}"
+ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+BENCH_URL="${ADMIN_URL%/*}/orders_bench"
+SECONDS_PER_RUN="${DURATION%s}"
+
+cargo build --release --quiet -p orders-api -p bench-hello
+name=$(sed -n "s/^name = \"\(.*\)\"$/\1/p" Cargo.toml | head -1)
+service="./target/release/${name:-orders-api}"
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+# wrk's rps, p50 and p99 (in ms) and non-2xx count for URL; extra wrk arguments after it.
+load() {
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ {rps=$2} /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)} /Non-2xx/ {bad=$5}
+    END {printf "%.0f %.2f %.2f %d", rps, p50, p99, bad+0}'
+}
+
+wait_healthy() {
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.05; done
+  echo "no answer on port $1" >&2; return 1
+}
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+
+declare -A limit
+printf '%-22s %-16s %9s %8s %8s %8s %7s\n' scenario run rps p50_ms p99_ms rss_mb share
+row() { # scenario run rps p50 p99 rss
+  local share="-"
+  [ -n "${limit[$1]:-}" ] && [ "$2" != limit ] && share=$(awk -v a="$3" -v b="${limit[$1]}" 'BEGIN {printf "%.0f%%", 100 * a / b}')
+  printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$share"
+}
+
+# --- The limits.
+PORT=8098 ./target/release/bench-hello & pid=$!
+wait_healthy_hello() { for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && return 0; sleep 0.05; done; }
+wait_healthy_hello
+read -r rps p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
+limit["GET /hi"]=$rps; row "GET /hi" limit "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$service" migrate
+# One order to read and a page of them, placed through the service itself.
+DATABASE_URL="$BENCH_URL" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG=warn "$service" >"$work/seed.log" 2>&1 & pid=$!
+wait_healthy "$PORT"
+order=$(curl -sf -XPOST -H 'Content-Type: application/json' \
+  -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+for _ in $(seq 1 40); do curl -sf -o /dev/null -XPOST -H 'Content-Type: application/json' \
+  -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders"; done
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+for scenario in get_order list_orders place_order; do
+  sed "s/:order_id/$order/" "bench/sql/$scenario.sql" >"$work/$scenario.sql"
+  tps=$(pgbench -n -M prepared -c 32 -j "$THREADS" -T "$SECONDS_PER_RUN" -f "$work/$scenario.sql" "$BENCH_URL" 2>/dev/null \
+    | awk '/^tps/ {printf "%.0f", $3}')
+  latency=$(pgbench -n -M prepared -c 32 -j "$THREADS" -T 1 -f "$work/$scenario.sql" "$BENCH_URL" 2>/dev/null \
+    | awk '/latency average/ {print $4}')
+  case $scenario in get_order) key="GET /orders/{id}";; list_orders) key="GET /orders";; *) key="POST /orders";; esac
+  limit["$key"]=$tps; row "$key" "pgbench" "$tps" "avg $latency" "-" "-"
+done
+
+# --- The service, each backend on each database.
+run_service() { # label env...
+  local label=$1; shift
+  env "$@" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG="${BENCH_RUST_LOG:-warn}" DB_POOL_MAX="$POOL" "$service" >"$work/service.log" 2>&1 &
+  pid=$!
+  wait_healthy "$PORT"
+  local id
+  id=$(curl -sf -XPOST -H 'Content-Type: application/json' -H "${AUTH_HEADER:-X-None: 1}" \
+    -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  for scenario in "GET /hi|/hi|" "GET /orders/{id}|/orders/$id|" "GET /orders|/orders?limit=20|" "POST /orders|/orders|-s bench/post_order.lua"; do
+    IFS='|' read -r key path extra <<<"$scenario"
+    # shellcheck disable=SC2086
+    read -r rps p50 p99 bad <<<"$(load "http://127.0.0.1:$PORT$path" $extra ${AUTH_HEADER:+-H "$AUTH_HEADER"})"
+    [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
+    row "$key" "$label" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+}
+
+for backend in sqlx diesel; do
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+  run_service "$backend+postgres" DATA_BACKEND=$backend DATABASE_URL="$BENCH_URL"
+  rm -f "$work"/bench.db*
+  run_service "$backend+sqlite" DATA_BACKEND=$backend DATABASE_URL="sqlite://$work/bench.db"
+done
+
+# --- Token checks on the hot path: sqlx+Postgres with a development token.
+psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+(cd "$work" && "$OLDPWD/$service" dev-token --sub bench >"$work/token.sh")
+# shellcheck disable=SC1091
+. "$work/token.sh"
+AUTH_HEADER="Authorization: Bearer $TOKEN" run_service "sqlx+pg+token" DATA_BACKEND=sqlx DATABASE_URL="$BENCH_URL" \
+  AUTH_JWKS_URL="$AUTH_JWKS_URL" AUTH_ISSUER="$AUTH_ISSUER" AUTH_AUDIENCE="$AUTH_AUDIENCE"
