@@ -9,20 +9,38 @@ cd "$(dirname "$0")/.."
 
 work=target/python-client
 venv="${PYTHON_VENV:-target/ci-python}"
-binary=target/debug/orders-api
+# The service's binary is named for its package (the first `name = ` in Cargo.toml).
+name=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+binary="target/debug/$name"
 # Built with the default features whatever was built last (a no-op when it is fresh).
-cargo build --locked --bin orders-api
+cargo build --locked --bin "$name"
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check 'openapi-python-client==0.29.1'
 
 rm -rf "$work" && mkdir -p "$work"
 log="$work/service.log"
-# No .env or developer settings apply: a clean environment, the database in $work.
-env -i PATH="$PATH" DATABASE_URL="sqlite://$PWD/$work/orders.db" PORT=0 HI_DELAY_MS=0 RUST_LOG=info \
+# A throw-away database: a SQLite file in $work, or (in a build without SQLite) a new
+# Postgres database on TEST_DATABASE_URL's server, dropped at the end.
+admin="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+scratch=""
+if sed -n 's/^default = \[\(.*\)\]/\1/p' Cargo.toml | grep -q '"sqlite"'; then
+  database_url="sqlite://$PWD/$work/orders.db"
+else
+  scratch="python_client_$$"
+  psql -q "$admin" -c "CREATE DATABASE $scratch" >/dev/null
+  database_url="${admin%/*}/$scratch"
+fi
+# No .env or developer settings apply: a clean environment.
+env -i PATH="$PATH" DATABASE_URL="$database_url" PORT=0 HI_DELAY_MS=0 RUST_LOG=info \
   "$binary" >"$log" 2>&1 &
 service=$!
-trap 'kill "$service" 2>/dev/null || true; wait "$service" 2>/dev/null || true' EXIT
+cleanup() {
+  kill "$service" 2>/dev/null || true
+  wait "$service" 2>/dev/null || true
+  if [ -n "$scratch" ]; then psql -q "$admin" -c "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null || true; fi
+}
+trap cleanup EXIT
 
 # The port the system chose, from the log line the service writes once it listens;
 # polled for at most 30 s, and given up on as soon as the service exits.

@@ -9,6 +9,8 @@
 #
 #   bench/run.sh                               # 10 s per scenario, 64 connections
 #   DURATION=5s CONNECTIONS=32 bench/run.sh
+#   PARTS="limits pgbouncer" bench/run.sh      # some of: limits services pgbouncer token
+# Only the backends and databases in the root Cargo.toml's `default` features are run.
 # Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client) and a Postgres at
 # BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
 # orders_bench is created and dropped).
@@ -22,11 +24,16 @@ PORT="${PORT:-8099}"
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 BENCH_URL="${ADMIN_URL%/*}/orders_bench"
 SECONDS_PER_RUN="${DURATION%s}"
+PARTS=" ${PARTS:-limits services pgbouncer token} "
+part() { [[ "$PARTS" == *" $1 "* ]]; }
+features=$(sed -n 's/^default = \[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')
+has() { [[ " $features " == *" $1 "* ]]; }
 
-cargo build --release --quiet -p orders-api -p bench-hello
-name=$(sed -n "s/^name = \"\(.*\)\"$/\1/p" Cargo.toml | head -1)
-service="./target/release/${name:-orders-api}"
+# The service's binary is named after the package: its path comes from cargo's report.
+service=$(cargo build --release --quiet --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+cargo build --release --quiet -p bench-hello
 work=$(mktemp -d)
+chmod 755 "$work" # PgBouncer runs as the postgres user and reads its files here.
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -50,18 +57,23 @@ declare -A limit
 printf '%-22s %-16s %9s %8s %8s %8s %7s\n' scenario run rps p50_ms p99_ms rss_mb share
 row() { # scenario run rps p50 p99 rss
   local share="-"
-  [ -n "${limit[$1]:-}" ] && [ "$2" != limit ] && share=$(awk -v a="$3" -v b="${limit[$1]}" 'BEGIN {printf "%.0f%%", 100 * a / b}')
-  printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$share"
+  # Shares only where the limit is the same database: /hi, and the Postgres runs.
+  case "$1|$2" in *"|limit" | *"|pgbench") share="";; "GET /hi|"* | *postgres* | *"+pg"* | *bouncer*) ;; *) share="";; esac
+  [ -n "$share" ] && [ -n "${limit[$1]:-}" ] && [ "$2" != limit ] && share=$(awk -v a="$3" -v b="${limit[$1]}" 'BEGIN {printf "%.0f%%", 100 * a / b}')
+  printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${share:--}"
 }
 
 # --- The limits.
+if part limits; then
 PORT=8098 ./target/release/bench-hello & pid=$!
 wait_healthy_hello() { for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && return 0; sleep 0.05; done; }
 wait_healthy_hello
 read -r rps p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
 limit["GET /hi"]=$rps; row "GET /hi" limit "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+fi
 
+if part limits && has postgres; then
 psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
 DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$service" migrate
 # One order to read and a page of them, placed through the service itself.
@@ -81,6 +93,7 @@ for scenario in get_order list_orders place_order; do
   case $scenario in get_order) key="GET /orders/{id}";; list_orders) key="GET /orders";; *) key="POST /orders";; esac
   limit["$key"]=$tps; row "$key" "pgbench" "$tps" "avg $latency" "-" "-"
 done
+fi
 
 # --- The service, each backend on each database.
 run_service() { # label env...
@@ -102,16 +115,57 @@ run_service() { # label env...
 }
 
 for backend in sqlx diesel; do
-  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
-  run_service "$backend+postgres" DATA_BACKEND=$backend DATABASE_URL="$BENCH_URL"
-  rm -f "$work"/bench.db*
-  run_service "$backend+sqlite" DATA_BACKEND=$backend DATABASE_URL="sqlite://$work/bench.db"
+  part services && has "$backend" || continue
+  if has postgres; then
+    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+    run_service "$backend+postgres" DATA_BACKEND=$backend DATABASE_URL="$BENCH_URL"
+  fi
+  if has sqlite; then
+    rm -f "$work"/bench.db*
+    run_service "$backend+sqlite" DATA_BACKEND=$backend DATABASE_URL="sqlite://$work/bench.db"
+  fi
 done
 
-# --- Token checks on the hot path: sqlx+Postgres with a development token.
-psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
-(cd "$work" && "$OLDPWD/$service" dev-token --sub bench >"$work/token.sh")
-# shellcheck disable=SC1091
-. "$work/token.sh"
-AUTH_HEADER="Authorization: Bearer $TOKEN" run_service "sqlx+pg+token" DATA_BACKEND=sqlx DATABASE_URL="$BENCH_URL" \
-  AUTH_JWKS_URL="$AUTH_JWKS_URL" AUTH_ISSUER="$AUTH_ISSUER" AUTH_AUDIENCE="$AUTH_AUDIENCE"
+# --- Through PgBouncer in transaction mode (DB_POOLER=transaction), where it is installed.
+if part pgbouncer && has postgres && { command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; }; then
+  bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+  server=${ADMIN_URL#*@}; server=${server%%/*}
+  mkdir -p "$work/bouncer"
+  printf '"postgres" ""\n' >"$work/bouncer/users.txt"
+  cat >"$work/bouncer/pgbouncer.ini" <<INI
+[databases]
+* = host=${server%:*} port=${server##*:}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = 6439
+unix_socket_dir =
+auth_type = trust
+auth_file = $work/bouncer/users.txt
+pool_mode = transaction
+ignore_startup_parameters = extra_float_digits
+max_client_conn = 500
+default_pool_size = $POOL
+pidfile = $work/bouncer/pid
+logfile = $work/bouncer/log
+INI
+  as_user=(); [ "$(id -u)" = 0 ] && { chown -R postgres "$work/bouncer"; as_user=(-u postgres); }
+  "$bouncer" "${as_user[@]}" -d -q "$work/bouncer/pgbouncer.ini" 2>/dev/null || true
+  bounced="postgres://postgres@127.0.0.1:6439/orders_bench"
+  for backend in sqlx diesel; do
+    has "$backend" || continue
+    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+    DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$service" migrate
+    run_service "$backend+pgbouncer" DATA_BACKEND=$backend DATABASE_URL="$bounced" DB_POOLER=transaction
+  done
+  kill "$(cat "$work/bouncer/pid")" 2>/dev/null || true
+fi
+
+# --- Token checks on the hot path: the default backend on Postgres, with a development token.
+if part token && has postgres; then
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+  (cd "$work" && "$service" dev-token --sub bench >"$work/token.sh")
+  # shellcheck disable=SC1091
+  . "$work/token.sh"
+  AUTH_HEADER="Authorization: Bearer $TOKEN" run_service "postgres+token" DATABASE_URL="$BENCH_URL" \
+    AUTH_JWKS_URL="$AUTH_JWKS_URL" AUTH_ISSUER="$AUTH_ISSUER" AUTH_AUDIENCE="$AUTH_AUDIENCE"
+fi
