@@ -340,8 +340,8 @@ async fn a_dev_token_works_against_a_service_started_with_its_settings() {
         .collect();
     let value = |name: &str| exported.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).expect(name);
     let token = value("TOKEN");
-    let db = dir.path().join("app.db");
-    let url = format!("sqlite://{}", db.display());
+    let Some(db) = TestDatabase::create(local_kind()).await else { return };
+    let url = db.url.clone();
     let (jwks, issuer, audience) = (value("AUTH_JWKS_URL"), value("AUTH_ISSUER"), value("AUTH_AUDIENCE"));
     let env = [
         ("DATABASE_URL", url.as_str()),
