@@ -28,17 +28,17 @@ mod database;
 // A service generated with one backend has no folder for the other, and rustfmt wants the
 // file of every `mod` it sees, whatever its `cfg`: generation drops the declaration too
 // (the Liquid `if` comments around it are cargo-generate's; the compiler and rustfmt ignore them).
-// {% if backend != "sqlx" %}
+// {%- if backend != "sqlx" %}
 #[cfg(feature = "diesel")]
 pub mod diesel_backend;
-// {% endif %}
+// {%- endif %}
 mod error;
 pub mod migrate;
 mod settings;
-// {% if backend != "diesel" %}
+// {%- if backend != "diesel" %}
 #[cfg(feature = "sqlx")]
 pub mod sqlx_backend;
-// {% endif %}
+// {%- endif %}
 mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
