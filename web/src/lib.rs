@@ -94,8 +94,8 @@ impl AppState {
 
 /// The whole application: routes, docs, extractor settings, middleware and fallbacks.
 ///
-/// Middleware, outermost first: request span and id (tracing-actix-web), metrics, JSON
-/// error bodies, CORS (only with `cors_origins`), security headers.
+/// Middleware, outermost first: request span and id (tracing-actix-web), metrics and the
+/// echoed id ([`telemetry::track`]), JSON error bodies, CORS (only with `cors_origins`), security headers.
 pub fn app(
     state: AppState,
 ) -> App<
@@ -108,15 +108,8 @@ pub fn app(
     >,
 > {
     let swagger = docs::swagger_ui(&state.api);
-    let metrics = state.metrics.clone();
-    let counted = move |request: ServiceRequest, next: actix_web::middleware::Next<_>| {
-        let in_flight = metrics.start_request();
-        async move {
-            let response = next.call(request).await;
-            drop(in_flight);
-            response
-        }
-    };
+    let metrics = Arc::new(state.metrics.clone());
+    let track = move |request, next| telemetry::track(Arc::clone(&metrics), request, next);
     App::new()
         .into_utoipa_app()
         .configure(handlers::routes)
@@ -134,9 +127,7 @@ pub fn app(
         .wrap(security_headers())
         .wrap(Condition::new(!state.http.cors_origins.is_empty(), cors(&state.http.cors_origins)))
         .wrap(error::json_errors())
-        .wrap(from_fn(counted))
-        .wrap(state.metrics.requests.clone())
-        .wrap(from_fn(telemetry::echo_request_id))
+        .wrap(from_fn(track))
         .wrap(TracingLogger::<telemetry::RequestSpan>::new())
         .app_data(web::Data::new(state))
 }
