@@ -99,6 +99,21 @@ impl<C: DieselConnection> DieselDatabase<C> {
         self.read(move |conn| conn.write_transaction(query)).await
     }
 
+    /// [`write`](Self::write) for a `query` that is atomic by itself, so opens no
+    /// transaction: on Postgres one statement (a transaction around it would only add the
+    /// BEGIN and COMMIT round trips), on SQLite its own
+    /// [`write_transaction`](DieselConnection::write_transaction). It still waits its turn
+    /// with the other writers. A `query` of several statements that does not open its own
+    /// transaction belongs in `write`: here a failure half-way would keep the first ones.
+    pub async fn write_atomic_by_itself<T, Q>(&self, query: Q) -> Result<T, RepositoryError>
+    where
+        T: Send + 'static,
+        Q: FnOnce(&mut C) -> QueryResult<T> + Send + 'static,
+    {
+        let _turn = self.writers.enter().await?;
+        self.read(query).await
+    }
+
     /// One round trip, for readiness.
     pub async fn ping(&self) -> Result<(), RepositoryError> {
         self.read(|conn| conn.batch_execute("SELECT 1")).await

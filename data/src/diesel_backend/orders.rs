@@ -6,10 +6,18 @@
 //! are built the same for both databases; running one needs the concrete connection
 //! type, so the `impl` is stamped out for `PgConnection` and `SqliteConnection` by
 //! `#[duplicate_item]` (each only when its feature is on). Read `Conn` as "the connection".
+//!
+//! The one query the databases disagree on is a new order: one statement on Postgres,
+//! two in a write transaction on SQLite. It is written once per database below the
+//! `impl` (`insert_in_one_statement`, `insert_in_write_transaction`), the `impl` picks
+//! its database's, and the repository runs it with
+//! [`DieselDatabase::write_atomic_by_itself`].
 
 use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
+#[cfg(feature = "postgres")]
+use crate::storage::{INSERT_ORDER_WITH_ITEMS, ItemColumns};
 use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -25,9 +33,11 @@ const ITEM_COLUMNS: (order_items::product, order_items::size, order_items::quant
     (order_items::product, order_items::size, order_items::quantity);
 
 /// The queries the repository needs, as synchronous methods on a diesel connection.
-/// Writes expect to run inside a write transaction (see [`DieselDatabase::write`]).
+/// Writes expect to run inside a write transaction (see [`DieselDatabase::write`]), except
+/// [`insert_order`](Self::insert_order).
 pub trait OrderQueries: DieselConnection {
-    /// Stores a new order of `owner` with its items.
+    /// Stores a new order of `owner` with its items, atomically by itself: it expects no
+    /// enclosing transaction (see [`DieselDatabase::write_atomic_by_itself`]).
     fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()>;
     /// `owner`'s order with this id, with its items.
     fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>>;
@@ -56,24 +66,16 @@ pub trait OrderQueries: DieselConnection {
 }
 
 #[duplicate_item(
-    Conn                         gate;
-    [diesel::PgConnection]       [cfg(feature = "postgres")];
-    [diesel::SqliteConnection]   [cfg(feature = "sqlite")];
+    Conn                         gate                          insert_with_items;
+    [diesel::PgConnection]       [cfg(feature = "postgres")]   [insert_in_one_statement];
+    [diesel::SqliteConnection]   [cfg(feature = "sqlite")]     [insert_in_write_transaction];
 )]
 #[gate]
 impl OrderQueries for Conn {
     fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()> {
-        diesel::insert_into(orders::table)
-            .values((
-                orders::owner.eq(owner),
-                orders::id.eq(DbUuid(order.id)),
-                orders::status.eq(order.status.as_str()),
-                orders::created.eq(DbTime(order.created)),
-                orders::updated.eq(DbTime(order.updated)),
-            ))
-            .execute(self)?;
-        diesel::insert_into(order_items::table).values(item_rows(order.id, &order.items)).execute(self)?;
-        Ok(())
+        // How many statements a new order takes is the one thing the databases disagree
+        // on: see the two functions after this `impl`, once per database.
+        insert_with_items(self, owner, order)
     }
 
     fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>> {
@@ -159,6 +161,56 @@ impl OrderQueries for Conn {
     }
 }
 
+/// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (in
+/// `storage.rs`, for every backend), so one round trip and atomic by itself. It is SQL
+/// rather than the DSL because diesel's DSL has no data-modifying CTE; the binds are
+/// still typed, with the same SQL types as the `table!` columns.
+///
+/// diesel never caches a `sql_query`: it sends it unnamed, parse, bind and execute in one
+/// round trip (libpq's `PQsendQueryParams`). So it is also right behind a transaction
+/// pooler (`DB_POOLER=transaction`, statement cache off): the one statement is its own
+/// transaction, run on one server connection. The cost is a parse per order on direct
+/// connections too.
+#[cfg(feature = "postgres")]
+fn insert_in_one_statement(conn: &mut diesel::PgConnection, owner: &str, order: &Order) -> QueryResult<()> {
+    use super::schema::sql_types::{StoredTime, StoredUuid};
+    use diesel::sql_types::{Array, BigInt, Integer, Text};
+    let items = ItemColumns::of(&order.items);
+    diesel::sql_query(INSERT_ORDER_WITH_ITEMS)
+        .bind::<StoredUuid, _>(DbUuid(order.id))
+        .bind::<Text, _>(order.status.as_str())
+        .bind::<StoredTime, _>(DbTime(order.created))
+        .bind::<StoredTime, _>(DbTime(order.updated))
+        .bind::<Text, _>(owner)
+        .bind::<Array<Integer>, _>(items.positions)
+        .bind::<Array<Text>, _>(items.products)
+        .bind::<Array<Text>, _>(items.sizes)
+        .bind::<Array<BigInt>, _>(items.quantities)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// SQLite: no data-modifying CTEs, so the order and its items are two statements, made
+/// atomic by SQLite's immediate write transaction
+/// ([`write_transaction`](DieselConnection::write_transaction)). SQLite is in-process,
+/// so the extra statements and the transaction cost no round trips.
+#[cfg(feature = "sqlite")]
+fn insert_in_write_transaction(conn: &mut diesel::SqliteConnection, owner: &str, order: &Order) -> QueryResult<()> {
+    conn.write_transaction(|conn| {
+        diesel::insert_into(orders::table)
+            .values((
+                orders::owner.eq(owner),
+                orders::id.eq(DbUuid(order.id)),
+                orders::status.eq(order.status.as_str()),
+                orders::created.eq(DbTime(order.created)),
+                orders::updated.eq(DbTime(order.updated)),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(order_items::table).values(item_rows(order.id, &order.items)).execute(conn)?;
+        Ok(())
+    })
+}
+
 /// `owner`'s order `id`.
 type Owned<'a> = Filter<Find<orders::table, DbUuid>, diesel::dsl::Eq<orders::owner, &'a str>>;
 
@@ -233,7 +285,7 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
     async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         // The closure outlives this call on another thread, so it owns its data.
         let (owner, order) = (owner.clone(), order.clone());
-        self.db.write(move |conn| conn.insert_order(owner.as_str(), &order)).await
+        self.db.write_atomic_by_itself(move |conn| conn.insert_order(owner.as_str(), &order)).await
     }
 
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {

@@ -8,6 +8,8 @@
 
 use super::{SqlxDatabase, WriteTransaction, classify};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
+#[cfg(feature = "postgres")]
+use crate::storage::{INSERT_ORDER_WITH_ITEMS, ItemColumns};
 use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -58,26 +60,14 @@ impl<DB: sqlx::Database> SqlxOrders<DB> {
     }
 }
 
-/// Postgres: the order and its items in one statement (a data-modifying CTE, the items
-/// as arrays), so a new order costs one round trip and needs no explicit transaction: a
-/// statement is atomic. (Behind a transaction pooler, a session wraps it in one: see
-/// `Pooler`.)
-#[cfg(feature = "postgres")]
-const INSERT_ORDER_WITH_ITEMS: &str = "\
-    WITH o AS (INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)) \
-    INSERT INTO order_items (order_id, position, product, size, quantity) \
-    SELECT $1, * FROM UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[])";
-
+/// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (one
+/// round trip, no explicit transaction: a statement is atomic). Behind a transaction
+/// pooler, the session wraps it in one, since sqlx parses and executes an unnamed
+/// statement in two round trips that must reach the same server connection: see `Pooler`.
 #[cfg(feature = "postgres")]
 impl SqlxOrders<sqlx::Postgres> {
     async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
-        let (mut indexes, mut products, mut sizes, mut quantities) = (vec![], vec![], vec![], vec![]);
-        for (position, item) in positions(&order.items) {
-            indexes.push(position);
-            products.push(item.product.as_str());
-            sizes.push(item.size.as_str());
-            quantities.push(item.quantity);
-        }
+        let items = ItemColumns::of(&order.items);
         let mut session = self.db.session().await?;
         sqlx::query(INSERT_ORDER_WITH_ITEMS)
             .bind(DbUuid(order.id))
@@ -85,10 +75,10 @@ impl SqlxOrders<sqlx::Postgres> {
             .bind(DbTime(order.created))
             .bind(DbTime(order.updated))
             .bind(owner.as_str())
-            .bind(indexes)
-            .bind(products)
-            .bind(sizes)
-            .bind(quantities)
+            .bind(items.positions)
+            .bind(items.products)
+            .bind(items.sizes)
+            .bind(items.quantities)
             .persistent(self.db.prepared())
             .execute(session.conn())
             .await
