@@ -2,7 +2,9 @@
 # The service beside its limits, in one run on one machine:
 #   - bare actix-web answering /hi with no middleware (bench/hello), the ceiling for GET /hi;
 #   - pgbench running the service's own SQL (bench/sql/*.sql, prepared), the ceiling for
-#     each database scenario;
+#     each Postgres scenario;
+#   - bench-sqlite (bench/sqlite) running the service's own SQL straight on the SQLite
+#     library, the ceiling for each SQLite scenario;
 #   - the service (release build) on each backend and database, under wrk.
 # For each scenario: requests (or transactions) per second, p50/p99 latency, the service's
 # peak RSS, and its share of the limit.
@@ -11,9 +13,9 @@
 #   DURATION=5s CONNECTIONS=32 bench/run.sh
 #   PARTS="limits pgbouncer" bench/run.sh      # some of: limits services pgbouncer token
 # Only the backends and databases in the root Cargo.toml's `default` features are run.
-# Needs wrk and pgbench (Debian: apt-get install wrk postgresql-client) and a Postgres at
-# BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
-# orders_bench is created and dropped).
+# Needs wrk; with Postgres also pgbench (Debian: apt-get install wrk postgresql-client) and
+# a Postgres at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a
+# database orders_bench is created and dropped). SQLite's files go in a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10s}"
@@ -29,9 +31,13 @@ part() { [[ "$PARTS" == *" $1 "* ]]; }
 features=$(sed -n 's/^default = \[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')
 has() { [[ " $features " == *" $1 "* ]]; }
 
-# The service's binary is named after the package: its path comes from cargo's report.
-service=$(cargo build --release --quiet --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
-cargo build --release --quiet -p bench-hello
+# The service and the limits (bench/*) in one release build, so they share their
+# dependencies. Each binary's path comes from cargo's report; the service's is named after
+# the package.
+binaries=$(cargo build --release --quiet --workspace --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')
+hello=$(grep '/bench-hello$' <<<"$binaries")
+bench_sqlite=$(grep '/bench-sqlite$' <<<"$binaries" || true) # none without SQLite
+service=$(grep -Ev '/bench-(hello|sqlite)$' <<<"$binaries")
 work=$(mktemp -d)
 chmod 755 "$work" # PgBouncer runs as the postgres user and reads its files here.
 pid=
@@ -53,45 +59,77 @@ wait_healthy() {
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-declare -A limit
+# The limits, per scenario: bare actix-web for /hi, pgbench for Postgres, bench-sqlite for
+# SQLite.
+hi_limit=
+declare -A pg_limit sqlite_limit
 printf '%-22s %-16s %9s %8s %8s %8s %7s\n' scenario run rps p50_ms p99_ms rss_mb share
 row() { # scenario run rps p50 p99 rss
-  local share="-"
-  # Shares only where the limit is the same database: /hi, and the Postgres runs.
-  case "$1|$2" in *"|limit" | *"|pgbench") share="";; "GET /hi|"* | *postgres* | *"+pg"* | *bouncer*) ;; *) share="";; esac
-  [ -n "$share" ] && [ -n "${limit[$1]:-}" ] && [ "$2" != limit ] && share=$(awk -v a="$3" -v b="${limit[$1]}" 'BEGIN {printf "%.0f%%", 100 * a / b}')
-  printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${share:--}"
+  # A run's share of the limit on its own ground: /hi against bare actix-web, the rest
+  # against their database's limit. The limits' own rows have none.
+  local of=
+  case "$1|$2" in
+    *"|limit" | *"|pgbench" | *"|bench-sqlite") ;;
+    "GET /hi|"*) of=$hi_limit ;;
+    *sqlite*) of=${sqlite_limit[$1]:-} ;;
+    *postgres* | *bouncer*) of=${pg_limit[$1]:-} ;;
+  esac
+  local share=-
+  [ -n "$of" ] && share=$(awk -v a="$3" -v b="$of" 'BEGIN {printf "%.0f%%", 100 * a / b}')
+  printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$share"
+}
+
+# The service's name for each database scenario of the limits.
+scenario_key() {
+  case $1 in get_order) echo "GET /orders/{id}";; list_orders) echo "GET /orders";; *) echo "POST /orders";; esac
+}
+
+# Migrates the database at $1 and places orders in it through the service: one to read (its
+# id in $order) and a page more.
+seed() {
+  DATABASE_URL="$1" RUST_LOG=warn "$service" migrate
+  DATABASE_URL="$1" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG=warn "$service" >"$work/seed.log" 2>&1 & pid=$!
+  wait_healthy "$PORT"
+  order=$(curl -sf -XPOST -H 'Content-Type: application/json' \
+    -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  for _ in $(seq 1 40); do curl -sf -o /dev/null -XPOST -H 'Content-Type: application/json' \
+    -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders"; done
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
 # --- The limits.
 if part limits; then
-PORT=8098 ./target/release/bench-hello & pid=$!
+PORT=8098 "$hello" & pid=$!
 wait_healthy_hello() { for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && return 0; sleep 0.05; done; }
 wait_healthy_hello
 read -r rps p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
-limit["GET /hi"]=$rps; row "GET /hi" limit "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
+hi_limit=$rps; row "GET /hi" limit "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 fi
 
 if part limits && has postgres; then
 psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
-DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$service" migrate
-# One order to read and a page of them, placed through the service itself.
-DATABASE_URL="$BENCH_URL" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG=warn "$service" >"$work/seed.log" 2>&1 & pid=$!
-wait_healthy "$PORT"
-order=$(curl -sf -XPOST -H 'Content-Type: application/json' \
-  -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
-for _ in $(seq 1 40); do curl -sf -o /dev/null -XPOST -H 'Content-Type: application/json' \
-  -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders"; done
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+seed "$BENCH_URL"
 for scenario in get_order list_orders place_order; do
   sed "s/:order_id/$order/" "bench/sql/$scenario.sql" >"$work/$scenario.sql"
   tps=$(pgbench -n -M prepared -c 32 -j "$THREADS" -T "$SECONDS_PER_RUN" -f "$work/$scenario.sql" "$BENCH_URL" 2>/dev/null \
     | awk '/^tps/ {printf "%.0f", $3}')
   latency=$(pgbench -n -M prepared -c 32 -j "$THREADS" -T 1 -f "$work/$scenario.sql" "$BENCH_URL" 2>/dev/null \
     | awk '/latency average/ {print $4}')
-  case $scenario in get_order) key="GET /orders/{id}";; list_orders) key="GET /orders";; *) key="POST /orders";; esac
-  limit["$key"]=$tps; row "$key" "pgbench" "$tps" "avg $latency" "-" "-"
+  key=$(scenario_key "$scenario")
+  pg_limit["$key"]=$tps; row "$key" "pgbench" "$tps" "avg $latency" "-" "-"
+done
+fi
+
+# SQLite: reads on THREADS connections, writes on one (SQLite's single writer; see
+# bench/sqlite/src/main.rs). The service's own pragmas and SQL, no service around them.
+if part limits && has sqlite; then
+seed "sqlite://$work/limit.db"
+for scenario in get_order list_orders place_order; do
+  result=$("$bench_sqlite" "$work/limit.db" "$scenario" "$SECONDS_PER_RUN" "$THREADS")
+  read -r ops p50 p99 <<<"$result"
+  key=$(scenario_key "$scenario")
+  sqlite_limit["$key"]=$ops; row "$key" "bench-sqlite" "$ops" "$p50" "$p99" "-"
 done
 fi
 

@@ -8,7 +8,8 @@ use crate::PoolSettings;
 
 /// Pragmas every SQLite connection runs with. WAL lets readers go on while one writer
 /// writes; NORMAL sync is safe with WAL; foreign keys make `ON DELETE CASCADE` work.
-/// (The busy timeout comes from [`PoolSettings::acquire_timeout`].)
+/// (The busy timeout comes from [`PoolSettings::acquire_timeout`].) Public for the SQLite
+/// ceiling in `bench/sqlite`, which runs the service's statements with the same pragmas.
 #[cfg(feature = "sqlite")]
 pub const SQLITE_PRAGMAS: [(&str, &str); 3] =
     [("journal_mode", "WAL"), ("synchronous", "NORMAL"), ("foreign_keys", "ON")];

@@ -48,6 +48,8 @@ pub use rstest_reuse;
 pub use testing::all_backends;
 mod write_gate;
 
+#[cfg(feature = "sqlite")]
+pub use connection::SQLITE_PRAGMAS;
 pub use database::Database;
 pub use error::ConnectError;
 pub use settings::{Backend, DatabaseKind, PoolSettings, Pooler};
