@@ -11,9 +11,9 @@ work=target/python-client
 venv="${PYTHON_VENV:-target/ci-python}"
 # The service's binary is named for its package (the first `name = ` in Cargo.toml).
 name=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
-# Built with the default features whatever was built last (a no-op when it is fresh); its
-# path from cargo's report, wherever CARGO_TARGET_DIR puts it.
-binary=$(cargo build --locked --bin "$name" --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+# The binary .ci/run passes (the test build's), or else one built with the default
+# features; its path from cargo's report, wherever CARGO_TARGET_DIR puts it.
+binary="${SERVICE_BINARY:-$(cargo build --locked --bin "$name" --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)}"
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check 'openapi-python-client==0.29.1'
