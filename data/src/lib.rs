@@ -14,9 +14,10 @@
 //! Start at [`Database`]: the one handle a process opens on its database (the pool, the
 //! SQLite writer queue, readiness and pool gauges). Repositories borrow it —
 //! [`Database::orders`] — so every resource shares one pool. What both backends share
-//! (stored formats, rows → orders) is in `storage`; how connections are set up (SQLite
-//! pragmas, Postgres options) in `connection`; the schema in `migrations/` at the top of
-//! the workspace, applied by [`migrate`].
+//! (stored formats, rows → orders) is in `storage`; SQL text used in more than one place
+//! (by both backends, or by a repository and the SQLite benchmark) in [`sql`]; how
+//! connections are set up (SQLite pragmas, Postgres options) in `connection`; the schema
+//! in `migrations/` at the top of the workspace, applied by [`migrate`].
 
 #[cfg(not(any(feature = "sqlx", feature = "diesel")))]
 compile_error!("app-data needs a backend: enable the `sqlx` or the `diesel` feature");
@@ -35,6 +36,7 @@ pub mod diesel_backend;
 mod error;
 pub mod migrate;
 mod settings;
+pub mod sql;
 // {%- if backend != "diesel" %}
 #[cfg(feature = "sqlx")]
 pub mod sqlx_backend;

@@ -128,20 +128,8 @@ pub fn positions(items: &[OrderItem]) -> impl Iterator<Item = (i32, &OrderItem)>
     items.iter().enumerate().map(|(i, item)| (i as i32, item))
 }
 
-/// Postgres: a new order and its items in one statement, for both backends. A
-/// data-modifying CTE inserts the order; the items come as one array per column
-/// ([`ItemColumns`]), unnested into rows. One statement is one round trip and atomic by
-/// itself, so it needs no explicit transaction. Binds: `$1` id, `$2` status, `$3`
-/// created, `$4` updated, `$5` owner, `$6`–`$9` the item columns. (SQLite has no
-/// data-modifying CTEs: there the backends run two inserts in a write transaction.)
-#[cfg(feature = "postgres")]
-pub const INSERT_ORDER_WITH_ITEMS: &str = "\
-    WITH o AS (INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)) \
-    INSERT INTO order_items (order_id, position, product, size, quantity) \
-    SELECT $1, * FROM UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[])";
-
 /// The items of an order as one array per column (in the order of `$6`–`$9` of
-/// [`INSERT_ORDER_WITH_ITEMS`]), so any number of items binds as four values.
+/// [`INSERT_ORDER_WITH_ITEMS`](crate::sql::INSERT_ORDER_WITH_ITEMS)), so any number of items binds as four values.
 #[cfg(feature = "postgres")]
 pub struct ItemColumns<'a> {
     pub positions: Vec<i32>,

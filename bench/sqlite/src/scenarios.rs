@@ -5,33 +5,20 @@
 use rusqlite::{Connection, Row, params};
 use std::hint::black_box;
 
-/// The service's SQL on SQLite, copied from `data/src/sqlx_backend/orders.rs` (the
-/// constants of the same names): keep the two in step, as `bench/sql/*.sql` does for
-/// pgbench. sqlx's `$n` placeholders are SQLite's too.
+/// The service's SQL on SQLite: its own statements from `app_data::sql`, and the
+/// transaction around a new order as the sqlx backend writes it on SQLite.
 mod sql {
-    pub const SELECT_ORDER: &str = "\
-        SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
-        FROM orders o LEFT JOIN order_items i ON i.order_id = o.id \
-        WHERE o.id = $1 AND o.owner = $2 ORDER BY i.position";
+    use std::sync::LazyLock;
 
-    pub const SELECT_PAGE: &str = "\
-        SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
-        FROM (SELECT id, status, created, updated FROM orders \
-              WHERE owner = $1 AND ($2 IS NULL OR (status = $3) = $2) \
-              ORDER BY created DESC, id DESC LIMIT $4 OFFSET $5) o \
-        LEFT JOIN order_items i ON i.order_id = o.id \
-        ORDER BY o.created DESC, o.id DESC, i.position";
+    pub use app_data::sql::{INSERT_ORDER, SELECT_ORDER, SELECT_PAGE};
 
     /// SQLite's `BEGIN_WRITE` (`data/src/sqlx_backend/mod.rs`): the write lock up front.
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
-    pub const INSERT_ORDER: &str =
-        "INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)";
-
-    /// `INSERT_ITEMS` as `insert_items` completes it for two items (sqlx's query builder
+    /// `INSERT_ITEMS` as the sqlx backend completes it for two items (its query builder
     /// writes `?` placeholders on SQLite).
-    pub const INSERT_TWO_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) \
-        VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)";
+    pub static INSERT_TWO_ITEMS: LazyLock<String> =
+        LazyLock::new(|| format!("{}VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)", app_data::sql::INSERT_ITEMS));
 
     pub const COMMIT: &str = "COMMIT";
 }
@@ -71,11 +58,11 @@ impl Scenario {
     }
 
     /// The statements the scenario runs, to prepare before the clock starts.
-    pub fn statements(self) -> &'static [&'static str] {
+    pub fn statements(self) -> Vec<&'static str> {
         match self {
-            Self::GetOrder => &[sql::SELECT_ORDER],
-            Self::ListOrders => &[sql::SELECT_PAGE],
-            Self::PlaceOrder => &[sql::BEGIN_WRITE, sql::INSERT_ORDER, sql::INSERT_TWO_ITEMS, sql::COMMIT],
+            Self::GetOrder => vec![sql::SELECT_ORDER],
+            Self::ListOrders => vec![sql::SELECT_PAGE],
+            Self::PlaceOrder => vec![sql::BEGIN_WRITE, sql::INSERT_ORDER, sql::INSERT_TWO_ITEMS.as_str(), sql::COMMIT],
         }
     }
 
@@ -100,7 +87,7 @@ impl Scenario {
                 let now = chrono::Utc::now().format(TIME_FORMAT).to_string();
                 conn.prepare_cached(sql::BEGIN_WRITE)?.execute([])?;
                 conn.prepare_cached(sql::INSERT_ORDER)?.execute(params![id, "created", now, now, OWNER])?;
-                conn.prepare_cached(sql::INSERT_TWO_ITEMS)?
+                conn.prepare_cached(&sql::INSERT_TWO_ITEMS)?
                     .execute(params![id, 0, "latte", "big", 2, id, 1, "tea", "small", 1])?;
                 conn.prepare_cached(sql::COMMIT)?.execute([])?;
             }

@@ -17,7 +17,7 @@ use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
 #[cfg(feature = "postgres")]
-use crate::storage::{INSERT_ORDER_WITH_ITEMS, ItemColumns};
+use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
 use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -162,7 +162,7 @@ impl OrderQueries for Conn {
 }
 
 /// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (in
-/// `storage.rs`, for every backend), so one round trip and atomic by itself. It is SQL
+/// `sql.rs`, for every backend), so one round trip and atomic by itself. It is SQL
 /// rather than the DSL because diesel's DSL has no data-modifying CTE; the binds are
 /// still typed, with the same SQL types as the `table!` columns.
 ///

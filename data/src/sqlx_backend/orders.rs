@@ -7,9 +7,12 @@
 //! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
 
 use super::{SqlxDatabase, WriteTransaction, classify};
+#[cfg(feature = "sqlite")]
+use crate::sql::INSERT_ORDER;
+use crate::sql::{INSERT_ITEMS, SELECT_ORDER, SELECT_PAGE};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
 #[cfg(feature = "postgres")]
-use crate::storage::{INSERT_ORDER_WITH_ITEMS, ItemColumns};
+use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
 use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,23 +22,6 @@ use uuid::Uuid;
 
 const ORDER_COLUMNS: &str = "id, status, created, updated";
 
-#[cfg(feature = "sqlite")]
-const INSERT_ORDER: &str = "INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)";
-
-const SELECT_ORDER: &str = "\
-    SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
-    FROM orders o LEFT JOIN order_items i ON i.order_id = o.id \
-    WHERE o.id = $1 AND o.owner = $2 ORDER BY i.position";
-
-// One statement for the page and its items: no query per order, one consistent snapshot.
-const SELECT_PAGE: &str = "\
-    SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
-    FROM (SELECT id, status, created, updated FROM orders \
-          WHERE owner = $1 AND ($2 IS NULL OR (status = $3) = $2) \
-          ORDER BY created DESC, id DESC LIMIT $4 OFFSET $5) o \
-    LEFT JOIN order_items i ON i.order_id = o.id \
-    ORDER BY o.created DESC, o.id DESC, i.position";
-
 const SELECT_ITEMS: &str = "SELECT product, size, quantity FROM order_items WHERE order_id = $1 ORDER BY position";
 
 const SELECT_STATUS: &str = "SELECT status FROM orders WHERE id = $1 AND owner = $2";
@@ -44,8 +30,6 @@ const DELETE_ITEMS: &str = "DELETE FROM order_items WHERE order_id = $1";
 
 // Items go with their order by ON DELETE CASCADE.
 const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = $1 AND owner = $2";
-
-const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) ";
 
 /// Orders stored through sqlx in database `DB`, on the shared [`SqlxDatabase`].
 #[derive(Debug, Clone)]

@@ -1,0 +1,42 @@
+//! SQL text used in more than one place: by the repositories and by the SQLite ceiling
+//! in `bench/sqlite`, which runs the service's own statements (and, for the new-order
+//! statement, by both backends). One copy, so the benchmark cannot drift from the
+//! service. The rest of a repository's SQL stays beside it (`sqlx_backend/orders.rs`).
+//!
+//! `$n` placeholders work on Postgres and SQLite alike.
+
+/// One order of one owner with its items: `$1` id, `$2` owner.
+pub const SELECT_ORDER: &str = "\
+    SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
+    FROM orders o LEFT JOIN order_items i ON i.order_id = o.id \
+    WHERE o.id = $1 AND o.owner = $2 ORDER BY i.position";
+
+/// A page of one owner's orders and their items, newest first, in one statement: no
+/// query per order, one consistent snapshot. `$1` owner, `$2` whether cancelled ones
+/// (NULL: all), `$3` the cancelled status's name, `$4` limit, `$5` offset.
+pub const SELECT_PAGE: &str = "\
+    SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity \
+    FROM (SELECT id, status, created, updated FROM orders \
+          WHERE owner = $1 AND ($2 IS NULL OR (status = $3) = $2) \
+          ORDER BY created DESC, id DESC LIMIT $4 OFFSET $5) o \
+    LEFT JOIN order_items i ON i.order_id = o.id \
+    ORDER BY o.created DESC, o.id DESC, i.position";
+
+/// A new order without its items (SQLite, in a write transaction with [`INSERT_ITEMS`]):
+/// `$1` id, `$2` status, `$3` created, `$4` updated, `$5` owner.
+pub const INSERT_ORDER: &str = "INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)";
+
+/// The start of a multi-row insert of items; the caller appends `VALUES (…), (…)`.
+pub const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) ";
+
+/// Postgres: a new order and its items in one statement, for both backends. A
+/// data-modifying CTE inserts the order; the items come as one array per column
+/// ([`ItemColumns`]), unnested into rows. One statement is one round trip and atomic by
+/// itself, so it needs no explicit transaction. Binds: `$1` id, `$2` status, `$3`
+/// created, `$4` updated, `$5` owner, `$6`–`$9` the item columns. (SQLite has no
+/// data-modifying CTEs: there the backends run two inserts in a write transaction.)
+#[cfg(feature = "postgres")]
+pub const INSERT_ORDER_WITH_ITEMS: &str = "\
+    WITH o AS (INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)) \
+    INSERT INTO order_items (order_id, position, product, size, quantity) \
+    SELECT $1, * FROM UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[])";
