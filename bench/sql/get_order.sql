@@ -1,4 +1,4 @@
--- GET /orders/{id}: the service's SELECT_ORDER (data/src/sqlx_backend/orders.rs).
+-- GET /orders/{id}: the service's SELECT_ORDER (data/src/sql.rs).
 SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity
 FROM orders o LEFT JOIN order_items i ON i.order_id = o.id
 WHERE o.id = ':order_id' AND o.owner = 'anonymous' ORDER BY i.position;

@@ -1,4 +1,4 @@
--- GET /orders?limit=20: the service's SELECT_PAGE (data/src/sqlx_backend/orders.rs).
+-- GET /orders?limit=20: the service's SELECT_PAGE (data/src/sql.rs).
 SELECT o.id, o.status, o.created, o.updated, i.product, i.size, i.quantity
 FROM (SELECT id, status, created, updated FROM orders
       WHERE owner = 'anonymous' AND (NULL::bool IS NULL OR (status = 'cancelled') = NULL::bool)

@@ -35,6 +35,7 @@ pub mod diesel_backend;
 // {%- endif %}
 mod error;
 pub mod migrate;
+mod pool;
 mod settings;
 pub mod sql;
 // {%- if backend != "diesel" %}

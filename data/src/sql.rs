@@ -31,12 +31,43 @@ pub const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, pro
 
 /// Postgres: a new order and its items in one statement, for both backends. A
 /// data-modifying CTE inserts the order; the items come as one array per column
-/// ([`ItemColumns`]), unnested into rows. One statement is one round trip and atomic by
-/// itself, so it needs no explicit transaction. Binds: `$1` id, `$2` status, `$3`
-/// created, `$4` updated, `$5` owner, `$6`–`$9` the item columns. (SQLite has no
-/// data-modifying CTEs: there the backends run two inserts in a write transaction.)
+/// ([`ItemColumns`](crate::storage::ItemColumns)), unnested into rows. One statement is
+/// one round trip and atomic by itself, so it needs no explicit transaction. Binds: `$1`
+/// id, `$2` status, `$3` created, `$4` updated, `$5` owner, `$6`–`$9` the item columns;
+/// each once and in order, as diesel writes them (see [`between_placeholders`]). (SQLite
+/// has no data-modifying CTEs: there the backends run two inserts in a write transaction.)
 #[cfg(feature = "postgres")]
 pub const INSERT_ORDER_WITH_ITEMS: &str = "\
-    WITH o AS (INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)) \
+    WITH o AS (INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5) RETURNING id) \
     INSERT INTO order_items (order_id, position, product, size, quantity) \
-    SELECT $1, * FROM UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[])";
+    SELECT o.id, i.* FROM o, UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[]) AS i";
+
+/// The text of `sql` around its placeholders: what comes before `$1`, then what follows
+/// each placeholder. For a query type that pushes its SQL and its binds in turn (diesel's
+/// `AstPass`), which numbers the binds itself: `sql`'s placeholders must be `$1`, `$2`…
+/// each once, in order.
+#[cfg(all(feature = "diesel", feature = "postgres"))]
+pub fn between_placeholders(sql: &'static str) -> impl Iterator<Item = &'static str> {
+    sql.split('$')
+        .enumerate()
+        .map(|(i, piece)| if i == 0 { piece } else { piece.trim_start_matches(|c: char| c.is_ascii_digit()) })
+}
+
+#[cfg(all(test, feature = "diesel", feature = "postgres"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_new_order_statement_has_each_placeholder_once_in_order() {
+        let placeholders: Vec<&str> = INSERT_ORDER_WITH_ITEMS
+            .split('$')
+            .skip(1)
+            .map(|piece| &piece[..piece.find(|c: char| !c.is_ascii_digit()).unwrap_or(piece.len())])
+            .collect();
+        assert_eq!(placeholders, ["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        let pieces: Vec<&str> = between_placeholders(INSERT_ORDER_WITH_ITEMS).collect();
+        assert_eq!(pieces.len(), 10);
+        assert!(pieces[1..].iter().all(|piece| !piece.starts_with(|c: char| c.is_ascii_digit())));
+        assert_eq!(pieces[9], "::int8[]) AS i");
+    }
+}

@@ -121,9 +121,7 @@ impl<C: DieselConnection> DieselDatabase<C> {
 
     /// Connections open and idle.
     pub fn pool_stats(&self) -> PoolStats {
-        let status = self.pool.status();
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        PoolStats { open: count(status.size), idle: count(status.available) }
+        crate::pool::stats(&self.pool)
     }
 
     /// Closes the pool: connections are dropped as they come back.

@@ -8,21 +8,17 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_diesel::Runtime;
 use diesel::connection::TransactionManager;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The pool of connections of type `C`.
 pub type Pool<C> = managed::Pool<ConnectionManager<C>>;
-
-/// A pooled connection idle for longer than this is checked with a round trip before
-/// reuse; connections in steady use are trusted (and dropped when a query fails on them).
-const IDLE_CHECK: Duration = Duration::from_secs(10);
 
 /// What every new connection runs before its first query.
 type Setup<C> = Arc<dyn Fn(&mut C) -> diesel::QueryResult<()> + Send + Sync>;
 
 /// Opens connections to `url` and runs `setup` on each new one; checks a connection that
-/// was idle for a while before reuse, so connections broken by a database restart are
-/// replaced.
+/// was idle for a while before reuse (see [`crate::pool`]), so connections broken by a
+/// database restart are replaced; connections in steady use are trusted, and dropped when
+/// a query fails on them.
 pub struct ConnectionManager<C> {
     url: Arc<str>,
     setup: Setup<C>,
@@ -46,7 +42,7 @@ impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
         if connection.is_mutex_poisoned() {
             return Err(RecycleError::message("a query panicked on this connection"));
         }
-        if metrics.last_used() < IDLE_CHECK {
+        if !crate::pool::needs_check(metrics) {
             return Ok(());
         }
         let check = connection.interact(|conn| {
@@ -68,17 +64,7 @@ fn database<C: DieselConnection>(
     settings: &PoolSettings,
     kind: DatabaseKind,
 ) -> Result<DieselDatabase<C>, ConnectError> {
-    let manager = ConnectionManager { url: url.into(), setup };
-    let timeout = Some(settings.acquire_timeout);
-    let pool = managed::Pool::builder(manager)
-        .max_size(settings.max_connections as usize)
-        // deadpool waits forever by default; a request should fail instead.
-        .wait_timeout(timeout)
-        .create_timeout(timeout)
-        .recycle_timeout(timeout)
-        .runtime(Runtime::Tokio1)
-        .build()
-        .map_err(|e| ConnectError::Pool(e.to_string()))?;
+    let pool = crate::pool::build(ConnectionManager { url: url.into(), setup }, settings)?;
     Ok(DieselDatabase { pool, writers: Arc::new(WriteGate::new(kind, settings.acquire_timeout)) })
 }
 

@@ -4,25 +4,23 @@
 //! threadpool. [`SqlxDatabase`] is this backend's side of the [`Database`](crate::Database)
 //! handle: the pool and the writer queue, shared by every repository. [`SqlxOrders`]
 //! (`orders.rs`) is the orders repository; a new resource's repository is written the
-//! same way beside it. How values are encoded per database is in `codec.rs`.
+//! same way beside it. How values are encoded per database is in `codec.rs`; how
+//! connections are pooled (deadpool, not sqlx's own pool, and why) in `pool.rs`.
 
 mod codec;
 mod orders;
+mod pool;
 
 use crate::PoolSettings;
 use crate::connection::sqlx_options;
 use crate::write_gate::{Turn, WriteGate};
 use app_service::{PoolStats, RepositoryError};
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Pool, Transaction};
+use deadpool::managed::PoolError;
+use sqlx::{Connection, Executor};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use orders::SqlxOrders;
-
-/// A pooled connection idle for longer than this is checked with a round trip before
-/// use; busier ones are trusted (sqlx pings each connection as it returns to the pool).
-const IDLE_CHECK: Duration = Duration::from_secs(10);
+pub use pool::{ConnectionManager, Lease, Pool};
 
 /// What differs between the databases for this backend's repositories.
 pub trait Dialect: sqlx::Database {
@@ -44,7 +42,6 @@ impl Dialect for sqlx::Sqlite {
 }
 
 /// The pool of database `DB` and its writer queue. Cheap to clone: clones share both.
-#[derive(Debug)]
 pub struct SqlxDatabase<DB: sqlx::Database> {
     pool: Pool<DB>,
     writers: Arc<WriteGate>,
@@ -57,70 +54,111 @@ impl<DB: sqlx::Database> Clone for SqlxDatabase<DB> {
     }
 }
 
+impl<DB: sqlx::Database> std::fmt::Debug for SqlxDatabase<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlxDatabase").field("pool", &self.pool.status()).field("prepared", &self.prepared).finish()
+    }
+}
+
+/// Runs one of the transaction statements (`BEGIN`, `COMMIT`, `ROLLBACK`) on `conn`.
+async fn run<DB>(conn: &mut DB::Connection, statement: &'static str) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    conn.execute(sqlx::raw_sql(statement)).await.map(drop)
+}
+
 /// A connection for reads and single-statement writes: a pooled connection as it is, or,
 /// behind a transaction pooler, a transaction on one (see [`Pooler`](crate::Pooler)).
-pub enum Session<DB: sqlx::Database> {
-    /// A pooled connection.
-    Direct(PoolConnection<DB>),
-    /// A transaction, so that a statement's two round trips reach one server connection.
-    Pooled(Transaction<'static, DB>),
+pub struct Session<DB: sqlx::Database> {
+    lease: Lease<DB>,
+    /// Behind a transaction pooler: a transaction is open, so that a statement's two
+    /// round trips reach one server connection.
+    in_transaction: bool,
 }
 
-impl<DB: sqlx::Database> Session<DB> {
+impl<DB: sqlx::Database> Session<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     /// The connection to run statements on.
     pub fn conn(&mut self) -> &mut DB::Connection {
-        match self {
-            Self::Direct(connection) => connection,
-            Self::Pooled(transaction) => transaction,
-        }
+        self.lease.conn()
     }
 
-    /// Ends the session: commits the transaction, if there is one.
-    pub async fn finish(self) -> Result<(), RepositoryError> {
-        match self {
-            Self::Direct(_) => Ok(()),
-            Self::Pooled(transaction) => transaction.commit().await.map_err(classify),
+    /// Ends the session: commits the transaction, if there is one, and gives the
+    /// connection back. A session dropped without `finish` closes its connection.
+    pub async fn finish(mut self) -> Result<(), RepositoryError> {
+        if self.in_transaction {
+            run(self.lease.conn(), "COMMIT").await.map_err(classify)?;
         }
+        self.lease.release();
+        Ok(())
     }
 }
 
-/// A write transaction that holds the writer's turn until it commits or is dropped.
+/// A write transaction that holds the writer's turn until it ends or is dropped.
+/// Dropped without [`commit`](Self::commit) or [`rollback`](Self::rollback), it closes
+/// its connection, and the database rolls the transaction back.
 pub struct WriteTransaction<'db, DB: sqlx::Database> {
-    transaction: Transaction<'static, DB>,
+    lease: Lease<DB>,
     _turn: Turn<'db>,
 }
 
-impl<DB: sqlx::Database> WriteTransaction<'_, DB> {
+impl<DB: sqlx::Database> WriteTransaction<'_, DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     /// The connection to run statements on.
     pub fn conn(&mut self) -> &mut DB::Connection {
-        &mut self.transaction
+        self.lease.conn()
     }
 
     /// Commits, then gives the turn to the next writer.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.transaction.commit().await
+    pub async fn commit(self) -> Result<(), RepositoryError> {
+        self.end("COMMIT").await
+    }
+
+    /// Rolls back what the transaction did (for a write that turned out not to apply),
+    /// then gives the turn to the next writer.
+    pub async fn rollback(self) -> Result<(), RepositoryError> {
+        self.end("ROLLBACK").await
+    }
+
+    async fn end(mut self, statement: &'static str) -> Result<(), RepositoryError> {
+        run(self.lease.conn(), statement).await.map_err(classify)?;
+        self.lease.release();
+        Ok(())
     }
 }
 
-impl<DB: Dialect> SqlxDatabase<DB> {
-    /// The pool, for reads and single-statement writes.
-    pub fn pool(&self) -> &Pool<DB> {
-        &self.pool
-    }
-
+impl<DB: Dialect> SqlxDatabase<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     /// Whether statements are prepared once and cached by name: `false` behind a
     /// transaction pooler, where every query says `.persistent(false)`.
     pub fn prepared(&self) -> bool {
         self.prepared
     }
 
+    /// A pooled connection, waiting for one up to the pool's timeout.
+    async fn lease(&self) -> Result<Lease<DB>, RepositoryError> {
+        match self.pool.get().await {
+            Ok(object) => Ok(Lease::new(object)),
+            Err(PoolError::Backend(error)) => Err(classify(error)),
+            Err(error) => Err(RepositoryError::Unavailable(error.into())),
+        }
+    }
+
     /// A connection for reads and single-statement writes (see [`Session`]).
     pub async fn session(&self) -> Result<Session<DB>, RepositoryError> {
-        Ok(if self.prepared {
-            Session::Direct(self.pool.acquire().await.map_err(classify)?)
-        } else {
-            Session::Pooled(self.pool.begin().await.map_err(classify)?)
-        })
+        let mut lease = self.lease().await?;
+        if !self.prepared {
+            run(lease.conn(), "BEGIN").await.map_err(classify)?;
+        }
+        Ok(Session { lease, in_transaction: !self.prepared })
     }
 
     /// Waits for a writer's turn (see [`WriteGate`]); hold it across a single write.
@@ -131,45 +169,43 @@ impl<DB: Dialect> SqlxDatabase<DB> {
     /// Waits for a writer's turn, then opens a write transaction.
     pub async fn begin_write(&self) -> Result<WriteTransaction<'_, DB>, RepositoryError> {
         let turn = self.turn().await?;
-        let transaction = self.pool.begin_with(DB::BEGIN_WRITE).await.map_err(classify)?;
-        Ok(WriteTransaction { transaction, _turn: turn })
+        let mut lease = self.lease().await?;
+        run(lease.conn(), DB::BEGIN_WRITE).await.map_err(classify)?;
+        Ok(WriteTransaction { lease, _turn: turn })
     }
 
     /// One round trip, for readiness.
     pub async fn ping(&self) -> Result<(), RepositoryError> {
-        self.pool.acquire().await.map_err(classify)?.ping().await.map_err(classify)
+        let mut lease = self.lease().await?;
+        lease.conn().ping().await.map_err(classify)?;
+        lease.release();
+        Ok(())
     }
 
     /// Connections open and idle.
     pub fn pool_stats(&self) -> PoolStats {
-        PoolStats { open: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX) }
+        crate::pool::stats(&self.pool)
     }
 
-    /// Closes the pool, waiting for connections in use to come back.
+    /// Closes the pool: idle connections are closed now (politely, so the database logs
+    /// nothing), connections in use as they come back.
     pub async fn close(&self) {
-        self.pool.close().await;
+        let idle = self.pool.retain(|_, _| false).removed;
+        self.pool.close();
+        for connection in idle {
+            let _ = connection.close().await;
+        }
     }
 
-    fn new(options: <DB::Connection as Connection>::Options, settings: &PoolSettings, writers: WriteGate) -> Self {
-        let pool = sqlx::pool::PoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            // sqlx pings a connection when it returns to the pool, so a busy connection
-            // needs no second ping before use; one that sat idle (maybe through an
-            // outage) gets one.
-            .test_before_acquire(false)
-            .before_acquire(|conn: &mut DB::Connection, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > IDLE_CHECK {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            // Connections are opened on demand, so the pool outlives database outages:
-            // a request during one fails after the timeout.
-            .connect_lazy_with(options);
-        Self { pool, writers: Arc::new(writers), prepared: settings.prepared_statements() }
+    /// Connections are opened on demand, so the pool outlives database outages: a
+    /// request during one fails after the timeout.
+    fn new(
+        options: <DB::Connection as Connection>::Options,
+        settings: &PoolSettings,
+        writers: WriteGate,
+    ) -> Result<Self, crate::ConnectError> {
+        let pool = crate::pool::build(ConnectionManager::new(options), settings)?;
+        Ok(Self { pool, writers: Arc::new(writers), prepared: settings.prepared_statements() })
     }
 }
 
@@ -177,7 +213,7 @@ impl<DB: Dialect> SqlxDatabase<DB> {
 #[cfg(feature = "postgres")]
 pub fn postgres(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx::Postgres>, crate::ConnectError> {
     let writers = WriteGate::new(crate::DatabaseKind::Postgres, settings.acquire_timeout);
-    Ok(SqlxDatabase::new(sqlx_options::postgres(url, settings)?, settings, writers))
+    SqlxDatabase::new(sqlx_options::postgres(url, settings)?, settings, writers)
 }
 
 /// The pool for a SQLite URL. Writers queue in the [`WriteGate`], then wait for SQLite's
@@ -185,7 +221,7 @@ pub fn postgres(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx:
 #[cfg(feature = "sqlite")]
 pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx::Sqlite>, crate::ConnectError> {
     let writers = WriteGate::new(crate::DatabaseKind::Sqlite, settings.acquire_timeout);
-    Ok(SqlxDatabase::new(sqlx_options::sqlite(url, settings)?, settings, writers))
+    SqlxDatabase::new(sqlx_options::sqlite(url, settings)?, settings, writers)
 }
 
 /// Sorts sqlx errors into "try again later" and "bug": the web layer answers 503 for

@@ -88,7 +88,7 @@ impl SqlxOrders<sqlx::Sqlite> {
             .await
             .map_err(classify)?;
         self.insert_items(&mut tx, order.id, &order.items).await?;
-        tx.commit().await.map_err(classify)
+        tx.commit().await
     }
 }
 
@@ -172,7 +172,7 @@ impl OrdersRepository for SqlxOrders<Db> {
         let mut update = QueryBuilder::<Db>::new("UPDATE orders SET updated = ");
         update.push_bind(DbTime(at));
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
-            return self.refusal(&mut tx, owner, id).await;
+            return self.refusal(tx, owner, id).await;
         };
         sqlx::query(DELETE_ITEMS)
             .bind(DbUuid(id))
@@ -181,7 +181,7 @@ impl OrdersRepository for SqlxOrders<Db> {
             .await
             .map_err(classify)?;
         self.insert_items(&mut tx, id, items).await?;
-        tx.commit().await.map_err(classify)?;
+        tx.commit().await?;
         row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
@@ -197,7 +197,7 @@ impl OrdersRepository for SqlxOrders<Db> {
         let mut update = QueryBuilder::<Db>::new("UPDATE orders SET status = ");
         update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
-            return self.refusal(&mut tx, owner, id).await;
+            return self.refusal(tx, owner, id).await;
         };
         let items = sqlx::query_as::<_, ItemRow>(SELECT_ITEMS)
             .bind(DbUuid(id))
@@ -205,7 +205,7 @@ impl OrdersRepository for SqlxOrders<Db> {
             .fetch_all(tx.conn())
             .await
             .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
+        tx.commit().await?;
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
@@ -253,10 +253,11 @@ impl SqlxOrders<Db> {
         query.fetch_optional(tx.conn()).await.map_err(classify)
     }
 
-    /// Why a guarded write did not apply: no such order, or its status.
+    /// Why a guarded write did not apply: no such order, or its status. Ends `tx`, which
+    /// wrote nothing.
     async fn refusal(
         &self,
-        tx: &mut WriteTransaction<'_, Db>,
+        mut tx: WriteTransaction<'_, Db>,
         owner: &Owner,
         id: Uuid,
     ) -> Result<GuardedWrite, RepositoryError> {
@@ -267,6 +268,7 @@ impl SqlxOrders<Db> {
             .fetch_optional(tx.conn())
             .await
             .map_err(classify)?;
+        tx.rollback().await?;
         storage::refusal(status).map_err(corrupt)
     }
 

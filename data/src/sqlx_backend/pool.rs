@@ -1,0 +1,87 @@
+//! sqlx connections in the shared pool (`crate::pool`), and the lease a repository call
+//! holds one by.
+//!
+//! sqlx's own pool checks every connection with a round trip as it comes back: after a
+//! one-statement read, that doubles the database's wake-ups. Here a connection whose user
+//! finished goes back as it is, and the check is kept for the two cases that need it: a
+//! connection idle for a while gets a round trip before reuse (the shared idle check),
+//! and one whose user did not finish — an error returned half-way, or a request cancelled
+//! while a statement was in flight — is closed instead of reused (see [`Lease`]).
+
+use deadpool::managed::{self, Metrics, Object, RecycleResult};
+use sqlx::Connection;
+
+/// The pool of sqlx connections to database `DB`.
+pub type Pool<DB> = managed::Pool<ConnectionManager<DB>>;
+
+/// Opens sqlx connections with the same options every time (see `connection.rs`).
+pub struct ConnectionManager<DB: sqlx::Database> {
+    options: <DB::Connection as Connection>::Options,
+}
+
+impl<DB: sqlx::Database> ConnectionManager<DB> {
+    /// A manager opening connections with `options`.
+    pub fn new(options: <DB::Connection as Connection>::Options) -> Self {
+        Self { options }
+    }
+}
+
+impl<DB: sqlx::Database> managed::Manager for ConnectionManager<DB> {
+    type Type = DB::Connection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<DB::Connection, sqlx::Error> {
+        DB::Connection::connect_with(&self.options).await
+    }
+
+    async fn recycle(&self, connection: &mut DB::Connection, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if crate::pool::needs_check(metrics) {
+            connection.ping().await?;
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection, held for one repository call.
+///
+/// [`release`](Self::release) it when the call has finished with it: it goes back to the
+/// pool as it is. Dropped without that, its state is unknown — a response half read, a
+/// transaction left open — so the connection is closed instead: the database ends what
+/// was open (rolling back, releasing locks) as soon as it sees the connection go, and the
+/// pool opens a new one when it needs one.
+pub struct Lease<DB: sqlx::Database> {
+    /// Always `Some` until `drop`, which may take the connection out of the pool.
+    object: Option<Object<ConnectionManager<DB>>>,
+    released: bool,
+}
+
+impl<DB: sqlx::Database> Lease<DB> {
+    /// Holds `object` until it is released or dropped.
+    pub fn new(object: Object<ConnectionManager<DB>>) -> Self {
+        Self { object: Some(object), released: false }
+    }
+
+    /// The connection to run statements on.
+    pub fn conn(&mut self) -> &mut DB::Connection {
+        match &mut self.object {
+            Some(object) => object,
+            None => unreachable!("only `drop` empties a lease"),
+        }
+    }
+
+    /// Gives the connection back to the pool for the next user.
+    pub fn release(mut self) {
+        self.released = true;
+    }
+}
+
+impl<DB: sqlx::Database> Drop for Lease<DB> {
+    fn drop(&mut self) {
+        if !self.released
+            && let Some(object) = self.object.take()
+        {
+            // Out of the pool; dropping the connection closes it.
+            drop(Object::take(object));
+        }
+    }
+}
