@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The service beside its limits, in one run on one machine:
+# The service beside its limits, in one run on one machine, each limit measured just before
+# the service runs the same scenario on the same data (so the machine's drift moves both):
 #   - bare actix-web answering /hi with no middleware (bench/hello), the ceiling for GET /hi;
 #   - pgbench running the service's own SQL (bench/sql/*.sql, prepared), the ceiling for
 #     each Postgres scenario;
@@ -7,11 +8,13 @@
 #     library, the ceiling for each SQLite scenario;
 #   - the service (release build) on each backend and database, under wrk.
 # For each scenario: requests (or transactions) per second, p50/p99 latency, the service's
-# peak RSS, and its share of the limit.
+# peak RSS, and its share of the limit. Each run's database holds 41 orders of two items,
+# placed through the service, before anything is measured.
 #
 #   bench/run.sh                               # 10 s per scenario, 64 connections
 #   DURATION=5s CONNECTIONS=32 bench/run.sh
 #   PARTS="limits pgbouncer" bench/run.sh      # some of: limits services pgbouncer token
+#                                              # (without limits: the service alone)
 # Only the backends and databases in the root Cargo.toml's `default` features are run.
 # Needs wrk; with Postgres also pgbench (Debian: apt-get install wrk postgresql-client) and
 # a Postgres at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; a
@@ -59,108 +62,80 @@ wait_healthy() {
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-# The limits, per scenario: bare actix-web for /hi, pgbench for Postgres, bench-sqlite for
-# SQLite.
-hi_limit=
-declare -A pg_limit sqlite_limit
 printf '%-22s %-16s %9s %8s %8s %8s %7s\n' scenario run rps p50_ms p99_ms rss_mb share
-row() { # scenario run rps p50 p99 rss
-  # A run's share of the limit on its own ground: /hi against bare actix-web, the rest
-  # against their database's limit. The limits' own rows have none.
-  local of=
-  case "$1|$2" in
-    *"|limit" | *"|pgbench" | *"|bench-sqlite") ;;
-    "GET /hi|"*) of=$hi_limit ;;
-    *sqlite*) of=${sqlite_limit[$1]:-} ;;
-    *postgres* | *bouncer*) of=${pg_limit[$1]:-} ;;
-  esac
+row() { # scenario run rps p50 p99 rss [limit]
   local share=-
-  [ -n "$of" ] && share=$(awk -v a="$3" -v b="$of" 'BEGIN {printf "%.0f%%", 100 * a / b}')
+  [ -n "${7:-}" ] && share=$(awk -v a="$3" -v b="$7" 'BEGIN {printf "%.0f%%", 100 * a / b}')
   printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$share"
 }
 
-# The service's name for each database scenario of the limits.
-scenario_key() {
-  case $1 in get_order) echo "GET /orders/{id}";; list_orders) echo "GET /orders";; *) echo "POST /orders";; esac
+# The limit of one scenario, printed as its row; its rate goes to $limit. Arguments: the
+# scenario, then where the run's data is: "postgres URL" or "sqlite FILE", the order to
+# read and its owner. pgbench and bench-sqlite run on the run's own database (Postgres
+# directly, also for a run through PgBouncer), whose service is idle meanwhile.
+limit=
+measure_limit() { # key database target order owner
+  local key=$1 database=$2 target=$3 order=$4 owner=$5 script
+  limit=
+  part limits || return 0
+  case "$key|$database" in
+    "GET /hi|"*)
+      PORT=8098 "$hello" & local hello_pid=$!
+      for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && break; sleep 0.05; done
+      read -r limit p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
+      row "$key" "bare actix-web" "$limit" "$p50" "$p99" "$(peak_rss_mb "$hello_pid")"
+      kill "$hello_pid"; wait "$hello_pid" 2>/dev/null || true ;;
+    *"|postgres")
+      script=$(case $key in "GET /orders/{id}") echo get_order;; "GET /orders") echo list_orders;; *) echo place_order;; esac)
+      sed -e "s/:order_id/$order/" -e "s/'anonymous'/'$owner'/" "bench/sql/$script.sql" >"$work/$script.sql"
+      local out
+      out=$(pgbench -n -M prepared -c "$POOL" -j "$THREADS" -T "$SECONDS_PER_RUN" -f "$work/$script.sql" "$target" 2>/dev/null)
+      limit=$(awk '/^tps/ {printf "%.0f", $3}' <<<"$out")
+      row "$key" pgbench "$limit" "avg $(awk '/latency average/ {print $4}' <<<"$out")" - - ;;
+    *"|sqlite")
+      script=$(case $key in "GET /orders/{id}") echo get_order;; "GET /orders") echo list_orders;; *) echo place_order;; esac)
+      read -r limit p50 p99 <<<"$("$bench_sqlite" "$target" "$script" "$SECONDS_PER_RUN" "$THREADS")"
+      row "$key" bench-sqlite "$limit" "$p50" "$p99" - ;;
+  esac
 }
-
-# Migrates the database at $1 and places orders in it through the service: one to read (its
-# id in $order) and a page more.
-seed() {
-  DATABASE_URL="$1" RUST_LOG=warn "$service" migrate
-  DATABASE_URL="$1" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG=warn "$service" >"$work/seed.log" 2>&1 & pid=$!
-  wait_healthy "$PORT"
-  order=$(curl -sf -XPOST -H 'Content-Type: application/json' \
-    -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
-  for _ in $(seq 1 40); do curl -sf -o /dev/null -XPOST -H 'Content-Type: application/json' \
-    -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders"; done
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-}
-
-# --- The limits.
-if part limits; then
-PORT=8098 "$hello" & pid=$!
-wait_healthy_hello() { for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && return 0; sleep 0.05; done; }
-wait_healthy_hello
-read -r rps p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
-hi_limit=$rps; row "GET /hi" limit "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-fi
-
-if part limits && has postgres; then
-psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
-seed "$BENCH_URL"
-for scenario in get_order list_orders place_order; do
-  sed "s/:order_id/$order/" "bench/sql/$scenario.sql" >"$work/$scenario.sql"
-  tps=$(pgbench -n -M prepared -c 32 -j "$THREADS" -T "$SECONDS_PER_RUN" -f "$work/$scenario.sql" "$BENCH_URL" 2>/dev/null \
-    | awk '/^tps/ {printf "%.0f", $3}')
-  latency=$(pgbench -n -M prepared -c 32 -j "$THREADS" -T 1 -f "$work/$scenario.sql" "$BENCH_URL" 2>/dev/null \
-    | awk '/latency average/ {print $4}')
-  key=$(scenario_key "$scenario")
-  pg_limit["$key"]=$tps; row "$key" "pgbench" "$tps" "avg $latency" "-" "-"
-done
-fi
-
-# SQLite: reads on THREADS connections, writes on one (SQLite's single writer; see
-# bench/sqlite/src/main.rs). The service's own pragmas and SQL, no service around them.
-if part limits && has sqlite; then
-seed "sqlite://$work/limit.db"
-for scenario in get_order list_orders place_order; do
-  result=$("$bench_sqlite" "$work/limit.db" "$scenario" "$SECONDS_PER_RUN" "$THREADS")
-  read -r ops p50 p99 <<<"$result"
-  key=$(scenario_key "$scenario")
-  sqlite_limit["$key"]=$ops; row "$key" "bench-sqlite" "$ops" "$p50" "$p99" "-"
-done
-fi
 
 # --- The service, each backend on each database.
-run_service() { # label env...
-  local label=$1; shift
+new_order='{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}'
+run_service() { # label "postgres URL"|"sqlite FILE" env...
+  local label=$1 database=${2%% *} target=${2#* }; shift 2
   env "$@" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG="${BENCH_RUST_LOG:-warn}" DB_POOL_MAX="$POOL" "$service" >"$work/service.log" 2>&1 &
   pid=$!
   wait_healthy "$PORT"
-  local id
-  id=$(curl -sf -XPOST -H 'Content-Type: application/json' -H "${AUTH_HEADER:-X-None: 1}" \
-    -d '{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}' "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  local auth=(-H "${AUTH_HEADER:-X-None: 1}") id owner=${AUTH_OWNER:-anonymous}
+  id=$(curl -sf -XPOST -H 'Content-Type: application/json' "${auth[@]}" -d "$new_order" "http://127.0.0.1:$PORT/orders" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  for _ in $(seq 1 40); do
+    curl -sf -o /dev/null -XPOST -H 'Content-Type: application/json' "${auth[@]}" -d "$new_order" "http://127.0.0.1:$PORT/orders"
+  done
   for scenario in "GET /hi|/hi|" "GET /orders/{id}|/orders/$id|" "GET /orders|/orders?limit=20|" "POST /orders|/orders|-s bench/post_order.lua"; do
     IFS='|' read -r key path extra <<<"$scenario"
+    measure_limit "$key" "$database" "$target" "$id" "$owner"
     # shellcheck disable=SC2086
     read -r rps p50 p99 bad <<<"$(load "http://127.0.0.1:$PORT$path" $extra ${AUTH_HEADER:+-H "$AUTH_HEADER"})"
     [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
-    row "$key" "$label" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")"
+    row "$key" "$label" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "$limit"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+}
+
+fresh_postgres() {
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+  DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$service" migrate
 }
 
 for backend in sqlx diesel; do
   part services && has "$backend" || continue
   if has postgres; then
-    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
-    run_service "$backend+postgres" DATA_BACKEND=$backend DATABASE_URL="$BENCH_URL"
+    fresh_postgres
+    run_service "$backend+postgres" "postgres $BENCH_URL" DATA_BACKEND=$backend DATABASE_URL="$BENCH_URL"
   fi
   if has sqlite; then
     rm -f "$work"/bench.db*
-    run_service "$backend+sqlite" DATA_BACKEND=$backend DATABASE_URL="sqlite://$work/bench.db"
+    run_service "$backend+sqlite" "sqlite $work/bench.db" DATA_BACKEND=$backend DATABASE_URL="sqlite://$work/bench.db"
   fi
 done
 
@@ -191,19 +166,18 @@ INI
   bounced="postgres://postgres@127.0.0.1:6439/orders_bench"
   for backend in sqlx diesel; do
     has "$backend" || continue
-    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
-    DATABASE_URL="$BENCH_URL" RUST_LOG=warn "$service" migrate
-    run_service "$backend+pgbouncer" DATA_BACKEND=$backend DATABASE_URL="$bounced" DB_POOLER=transaction
+    fresh_postgres
+    run_service "$backend+pgbouncer" "postgres $BENCH_URL" DATA_BACKEND=$backend DATABASE_URL="$bounced" DB_POOLER=transaction
   done
   kill "$(cat "$work/bouncer/pid")" 2>/dev/null || true
 fi
 
 # --- Token checks on the hot path: the default backend on Postgres, with a development token.
 if part token && has postgres; then
-  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" -c "CREATE DATABASE orders_bench" >/dev/null
+  fresh_postgres
   (cd "$work" && "$service" dev-token --sub bench >"$work/token.sh")
   # shellcheck disable=SC1091
   . "$work/token.sh"
-  AUTH_HEADER="Authorization: Bearer $TOKEN" run_service "postgres+token" DATABASE_URL="$BENCH_URL" \
+  AUTH_HEADER="Authorization: Bearer $TOKEN" AUTH_OWNER=bench run_service "postgres+token" "postgres $BENCH_URL" DATABASE_URL="$BENCH_URL" \
     AUTH_JWKS_URL="$AUTH_JWKS_URL" AUTH_ISSUER="$AUTH_ISSUER" AUTH_AUDIENCE="$AUTH_AUDIENCE"
 fi

@@ -16,7 +16,8 @@
 //! [`Database::orders`] — so every resource shares one pool. What both backends share
 //! (stored formats, rows → orders) is in `storage`; SQL text used in more than one place
 //! (by both backends, or by a repository and the SQLite benchmark) in [`sql`]; how
-//! connections are set up (SQLite pragmas, Postgres options) in `connection`; the schema
+//! connections are set up (SQLite pragmas, Postgres options) in `connection`, and pooled
+//! (deadpool, for both backends) in `pool`; the schema
 //! in `migrations/` at the top of the workspace, applied by [`migrate`].
 
 #[cfg(not(any(feature = "sqlx", feature = "diesel")))]
