@@ -13,6 +13,7 @@
 #
 #   bench/run.sh                               # 10 s per scenario, 64 connections
 #   DURATION=5s CONNECTIONS=32 bench/run.sh
+#   POOL=32 SQLITE_POOL=8 bench/run.sh         # DB_POOL_MAX on Postgres, on SQLite (defaults)
 #   PARTS="limits pgbouncer" bench/run.sh      # some of: limits services pgbouncer token
 #                                              # (without limits: the service alone)
 # Only the backends and databases in the root Cargo.toml's `default` features are run.
@@ -25,6 +26,9 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 POOL="${POOL:-32}"
+# SQLite's pool: one file in one process gains nothing from more connections than a few
+# per core, and each costs memory (its own page cache, and with sqlx its own thread).
+SQLITE_POOL="${SQLITE_POOL:-8}"
 PORT="${PORT:-8099}"
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 BENCH_URL="${ADMIN_URL%/*}/orders_bench"
@@ -102,8 +106,9 @@ measure_limit() { # key database target order owner
 # --- The service, each backend on each database.
 new_order='{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}'
 run_service() { # label "postgres URL"|"sqlite FILE" env...
-  local label=$1 database=${2%% *} target=${2#* }; shift 2
-  env "$@" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG="${BENCH_RUST_LOG:-warn}" DB_POOL_MAX="$POOL" "$service" >"$work/service.log" 2>&1 &
+  local label=$1 database=${2%% *} target=${2#* } pool=$POOL; shift 2
+  [ "$database" = sqlite ] && pool=$SQLITE_POOL
+  env "$@" PORT="$PORT" HI_DELAY_MS=0 RUST_LOG="${BENCH_RUST_LOG:-warn}" DB_POOL_MAX="$pool" "$service" >"$work/service.log" 2>&1 &
   pid=$!
   wait_healthy "$PORT"
   local auth=(-H "${AUTH_HEADER:-X-None: 1}") id owner=${AUTH_OWNER:-anonymous}
@@ -114,6 +119,10 @@ run_service() { # label "postgres URL"|"sqlite FILE" env...
   for scenario in "GET /hi|/hi|" "GET /orders/{id}|/orders/$id|" "GET /orders|/orders?limit=20|" "POST /orders|/orders|-s bench/post_order.lua"; do
     IFS='|' read -r key path extra <<<"$scenario"
     measure_limit "$key" "$database" "$target" "$id" "$owner"
+    # A second's warm-up first (the pool opens its connections on demand, diesel's
+    # blocking threads start as needed), as pgbench connects before its clock starts.
+    # shellcheck disable=SC2086
+    DURATION=1s load "http://127.0.0.1:$PORT$path" $extra ${AUTH_HEADER:+-H "$AUTH_HEADER"} >/dev/null
     # shellcheck disable=SC2086
     read -r rps p50 p99 bad <<<"$(load "http://127.0.0.1:$PORT$path" $extra ${AUTH_HEADER:+-H "$AUTH_HEADER"})"
     [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
