@@ -57,4 +57,8 @@ pub use connection::SQLITE_PRAGMAS;
 pub use database::Database;
 pub use error::ConnectError;
 pub use settings::{Backend, DatabaseKind, PoolSettings, Pooler};
+/// How a time is stored on SQLite, public for the SQLite ceiling in `bench/sqlite`, which
+/// writes rows as the service does.
+#[cfg(feature = "sqlite")]
+pub use storage::DbTime;
 pub use write_gate::WriteGate;

@@ -27,9 +27,6 @@ mod sql {
 /// bench/run.sh calls the service without one.
 const OWNER: &str = "anonymous";
 
-/// SQLite's time format (`data/src/storage.rs`): fixed width, UTC.
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
-
 /// One operation of the service, measured in a loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -84,7 +81,7 @@ impl Scenario {
                 // The service's new order: a v4 id, both times now, bench/post_order.lua's
                 // items.
                 let id = uuid::Uuid::new_v4().hyphenated().to_string();
-                let now = chrono::Utc::now().format(TIME_FORMAT).to_string();
+                let now = app_data::DbTime(chrono::Utc::now()).to_sqlite();
                 conn.prepare_cached(sql::BEGIN_WRITE)?.execute([])?;
                 conn.prepare_cached(sql::INSERT_ORDER)?.execute(params![id, "created", now, now, OWNER])?;
                 conn.prepare_cached(&sql::INSERT_TWO_ITEMS)?

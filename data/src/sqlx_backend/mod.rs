@@ -20,7 +20,7 @@ use sqlx::{Connection, Executor};
 use std::sync::Arc;
 
 pub use orders::SqlxOrders;
-pub use pool::{ConnectionManager, Lease, Pool};
+use pool::{ConnectionManager, Lease, Pool};
 
 /// What differs between the databases for this backend's repositories.
 pub trait Dialect: sqlx::Database {
@@ -61,12 +61,26 @@ impl<DB: sqlx::Database> std::fmt::Debug for SqlxDatabase<DB> {
 }
 
 /// Runs one of the transaction statements (`BEGIN`, `COMMIT`, `ROLLBACK`) on `conn`.
-async fn run<DB>(conn: &mut DB::Connection, statement: &'static str) -> Result<(), sqlx::Error>
+async fn run<DB>(conn: &mut DB::Connection, statement: &'static str) -> Result<(), RepositoryError>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    conn.execute(sqlx::raw_sql(statement)).await.map(drop)
+    conn.execute(sqlx::raw_sql(statement)).await.map(drop).map_err(classify)
+}
+
+/// Runs `closing` (the end of a transaction), if there is one, then gives the connection
+/// back to the pool. If `closing` fails, the lease is dropped, so the connection is closed.
+async fn release<DB>(mut lease: Lease<DB>, closing: Option<&'static str>) -> Result<(), RepositoryError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    if let Some(statement) = closing {
+        run(lease.conn(), statement).await?;
+    }
+    lease.release();
+    Ok(())
 }
 
 /// A connection for reads and single-statement writes: a pooled connection as it is, or,
@@ -89,12 +103,8 @@ where
 
     /// Ends the session: commits the transaction, if there is one, and gives the
     /// connection back. A session dropped without `finish` closes its connection.
-    pub async fn finish(mut self) -> Result<(), RepositoryError> {
-        if self.in_transaction {
-            run(self.lease.conn(), "COMMIT").await.map_err(classify)?;
-        }
-        self.lease.release();
-        Ok(())
+    pub async fn finish(self) -> Result<(), RepositoryError> {
+        release(self.lease, self.in_transaction.then_some("COMMIT")).await
     }
 }
 
@@ -117,19 +127,13 @@ where
 
     /// Commits, then gives the turn to the next writer.
     pub async fn commit(self) -> Result<(), RepositoryError> {
-        self.end("COMMIT").await
+        release(self.lease, Some("COMMIT")).await
     }
 
     /// Rolls back what the transaction did (for a write that turned out not to apply),
     /// then gives the turn to the next writer.
     pub async fn rollback(self) -> Result<(), RepositoryError> {
-        self.end("ROLLBACK").await
-    }
-
-    async fn end(mut self, statement: &'static str) -> Result<(), RepositoryError> {
-        run(self.lease.conn(), statement).await.map_err(classify)?;
-        self.lease.release();
-        Ok(())
+        release(self.lease, Some("ROLLBACK")).await
     }
 }
 
@@ -156,7 +160,7 @@ where
     pub async fn session(&self) -> Result<Session<DB>, RepositoryError> {
         let mut lease = self.lease().await?;
         if !self.prepared {
-            run(lease.conn(), "BEGIN").await.map_err(classify)?;
+            run(lease.conn(), "BEGIN").await?;
         }
         Ok(Session { lease, in_transaction: !self.prepared })
     }
@@ -170,7 +174,7 @@ where
     pub async fn begin_write(&self) -> Result<WriteTransaction<'_, DB>, RepositoryError> {
         let turn = self.turn().await?;
         let mut lease = self.lease().await?;
-        run(lease.conn(), DB::BEGIN_WRITE).await.map_err(classify)?;
+        run(lease.conn(), DB::BEGIN_WRITE).await?;
         Ok(WriteTransaction { lease, _turn: turn })
     }
 
@@ -178,8 +182,7 @@ where
     pub async fn ping(&self) -> Result<(), RepositoryError> {
         let mut lease = self.lease().await?;
         lease.conn().ping().await.map_err(classify)?;
-        lease.release();
-        Ok(())
+        release(lease, None).await
     }
 
     /// Connections open and idle.
