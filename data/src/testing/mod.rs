@@ -143,7 +143,7 @@ impl From<DatabaseKind> for Target {
 
 #[cfg(feature = "postgres")]
 /// Skips a test loudly (`None`), or fails it under `CI`, which must run every test.
-fn skip<T>(why: std::fmt::Arguments<'_>) -> Option<T> {
+pub fn skip<T>(why: std::fmt::Arguments<'_>) -> Option<T> {
     if std::env::var_os("CI").is_some() {
         panic!("CI is set, so this test may not skip: {why}");
     }
