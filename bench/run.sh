@@ -31,7 +31,12 @@ POOL="${POOL:-32}"
 SQLITE_POOL="${SQLITE_POOL:-8}"
 PORT="${PORT:-8099}"
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-BENCH_URL="${ADMIN_URL%/*}/orders_bench"
+# Every client of the run's database talks to it the same way: pgbench and diesel (libpq)
+# would otherwise encrypt wherever the server offers TLS, as Debian's Postgres does, while
+# sqlx would not unless asked to. On loopback TLS only adds cost (and OpenSSL's memory
+# to diesel's RSS); BENCH_SSLMODE=require measures everyone with it.
+SSLMODE="${BENCH_SSLMODE:-disable}"
+BENCH_URL="${ADMIN_URL%/*}/orders_bench?sslmode=$SSLMODE"
 SECONDS_PER_RUN="${DURATION%s}"
 PARTS=" ${PARTS:-limits services pgbouncer token} "
 part() { [[ "$PARTS" == *" $1 "* ]]; }
@@ -164,6 +169,7 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $work/bouncer/users.txt
 pool_mode = transaction
+server_tls_sslmode = $SSLMODE
 ignore_startup_parameters = extra_float_digits
 max_client_conn = 500
 default_pool_size = $POOL
@@ -172,7 +178,8 @@ logfile = $work/bouncer/log
 INI
   as_user=(); [ "$(id -u)" = 0 ] && { chown -R postgres "$work/bouncer"; as_user=(-u postgres); }
   "$bouncer" "${as_user[@]}" -d -q "$work/bouncer/pgbouncer.ini" 2>/dev/null || true
-  bounced="postgres://postgres@127.0.0.1:6439/orders_bench"
+  # The service to PgBouncer on loopback in the clear; PgBouncer to Postgres as the rest.
+  bounced="postgres://postgres@127.0.0.1:6439/orders_bench?sslmode=disable"
   for backend in sqlx diesel; do
     has "$backend" || continue
     fresh_postgres
