@@ -31,10 +31,10 @@ POOL="${POOL:-32}"
 SQLITE_POOL="${SQLITE_POOL:-8}"
 PORT="${PORT:-8099}"
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-# Every client of the run's database talks to it the same way: pgbench and diesel (libpq)
-# would otherwise encrypt wherever the server offers TLS, as Debian's Postgres does, while
-# sqlx would not unless asked to. On loopback TLS only adds cost (and OpenSSL's memory
-# to diesel's RSS); BENCH_SSLMODE=require measures everyone with it.
+# Every client of the run's database talks to it the same way, in the clear: by default
+# (sslmode=prefer) pgbench and both backends would encrypt wherever the server offers TLS,
+# as Debian's Postgres does, each with its own TLS library. On loopback that only adds cost
+# (and OpenSSL's memory to diesel's RSS); BENCH_SSLMODE=require measures everyone with it.
 SSLMODE="${BENCH_SSLMODE:-disable}"
 BENCH_URL="${ADMIN_URL%/*}/orders_bench?sslmode=$SSLMODE"
 SECONDS_PER_RUN="${DURATION%s}"
