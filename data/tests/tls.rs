@@ -1,31 +1,49 @@
-//! Both backends encrypt their Postgres connections when the URL asks for it
-//! (`sslmode=require`), and neither does with `sslmode=disable`: checked from the server's
-//! side, in `pg_stat_ssl`, on the pool's own connections. sqlx brings rustls for it,
-//! diesel libpq's OpenSSL. The machine's Postgres must offer TLS (Debian's does); where it
-//! does not, the test skips loudly, or fails under `CI`.
+//! Both backends connect to Postgres as the URL's `sslmode` says, checked from the server's
+//! side (`pg_stat_ssl`) on the pool's own connections: `require` encrypts, `disable` does
+//! not, and `verify-ca` encrypts only to a server whose certificate chains to the URL's
+//! `sslrootcert` (here the server's own certificate, which Debian generates self-signed),
+//! and refuses one it cannot check. sqlx brings rustls for it, diesel libpq's OpenSSL.
+//! The machine's Postgres must offer TLS and its certificate file must be readable here
+//! (`ssl_cert_file`); where not, the test skips loudly, or fails under `CI`.
 #![cfg(feature = "postgres")]
 
 use app_data::testing::{Target, TestDatabase, skip};
+use app_service::RepositoryError;
 use rstest::rstest;
 use sqlx::{Connection, PgConnection};
 
-/// The test's database, if its server offers TLS.
-async fn database() -> Option<TestDatabase> {
+/// What a pool must do with a URL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// Connect, encrypted.
+    Encrypted,
+    /// Connect, in the clear.
+    Clear,
+    /// Not connect: the server's certificate cannot be checked.
+    Refused,
+}
+
+/// The test's database and the URL to reach it with `sslmode` (and the server's own
+/// certificate as the root to check it against, with `root`), if its server offers TLS.
+async fn database(sslmode: &str, root: bool) -> Option<(TestDatabase, String)> {
     let db = TestDatabase::create(Target::Postgres).await?;
     let mut admin = PgConnection::connect(&db.direct_url).await.expect("connect");
     let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&mut admin).await.expect("SHOW ssl");
+    let certificate: String =
+        sqlx::query_scalar("SHOW ssl_cert_file").fetch_one(&mut admin).await.expect("SHOW ssl_cert_file");
     let _ = admin.close().await;
     if ssl != "on" {
         return skip(format_args!("the Postgres at {} does not offer TLS (ssl = {ssl})", db.direct_url));
     }
-    Some(db)
-}
-
-/// `url` asking for `sslmode`.
-fn with_sslmode(url: &str, sslmode: &str) -> String {
-    let mut url = url::Url::parse(url).expect("a URL");
+    let mut url = url::Url::parse(&db.url).expect("a URL");
     url.query_pairs_mut().append_pair("sslmode", sslmode);
-    url.into()
+    if root {
+        if std::fs::metadata(&certificate).is_err() {
+            return skip(format_args!("the server's certificate {certificate} is not readable here"));
+        }
+        url.query_pairs_mut().append_pair("sslrootcert", &certificate);
+    }
+    Some((db, url.into()))
 }
 
 /// The other clients' connections to `db`: how many, and how many of them encrypted.
@@ -42,35 +60,45 @@ async fn connections(db: &TestDatabase) -> (i64, i64) {
     counts
 }
 
-/// What `connections` must find after the pool opened its connection(s).
-fn assert_encrypted(counts: (i64, i64), encrypted: bool) {
-    let (open, with_tls) = counts;
+/// Checks what a pool's first round trip (`ping`) did against `expect`.
+async fn check(db: &TestDatabase, ping: Result<(), RepositoryError>, expect: Expect) {
+    if expect == Expect::Refused {
+        // A connection that cannot be had is "try again later" (503), like an outage.
+        assert!(matches!(ping, Err(RepositoryError::Unavailable(_))), "{ping:?}");
+        assert_eq!(connections(db).await.0, 0, "no connection is left open");
+        return;
+    }
+    ping.unwrap();
+    let (open, encrypted) = connections(db).await;
     assert!(open >= 1, "the pool keeps its connection open");
-    assert_eq!(with_tls, if encrypted { open } else { 0 }, "{with_tls} of {open} connections encrypted");
+    let want = if expect == Expect::Encrypted { open } else { 0 };
+    assert_eq!(encrypted, want, "{encrypted} of {open} connections encrypted");
 }
 
 #[cfg(feature = "sqlx")]
 #[rstest]
-#[case::require("require", true)]
-#[case::disable("disable", false)]
+#[case::require("require", false, Expect::Encrypted)]
+#[case::disable("disable", false, Expect::Clear)]
+#[case::verify_ca("verify-ca", true, Expect::Encrypted)]
+#[case::verify_ca_without_a_root("verify-ca", false, Expect::Refused)]
 #[tokio::test]
-async fn sqlx_connects_with_the_urls_sslmode(#[case] sslmode: &str, #[case] encrypted: bool) {
-    let Some(db) = database().await else { return };
-    let pool = app_data::sqlx_backend::postgres(&with_sslmode(&db.url, sslmode), &db.pool_settings()).unwrap();
-    pool.ping().await.unwrap();
-    assert_encrypted(connections(&db).await, encrypted);
+async fn sqlx_connects_as_the_urls_sslmode_says(#[case] sslmode: &str, #[case] root: bool, #[case] expect: Expect) {
+    let Some((db, url)) = database(sslmode, root).await else { return };
+    let pool = app_data::sqlx_backend::postgres(&url, &db.pool_settings()).unwrap();
+    check(&db, pool.ping().await, expect).await;
     pool.close().await;
 }
 
 #[cfg(feature = "diesel")]
 #[rstest]
-#[case::require("require", true)]
-#[case::disable("disable", false)]
+#[case::require("require", false, Expect::Encrypted)]
+#[case::disable("disable", false, Expect::Clear)]
+#[case::verify_ca("verify-ca", true, Expect::Encrypted)]
+#[case::verify_ca_without_a_root("verify-ca", false, Expect::Refused)]
 #[tokio::test]
-async fn diesel_connects_with_the_urls_sslmode(#[case] sslmode: &str, #[case] encrypted: bool) {
-    let Some(db) = database().await else { return };
-    let pool = app_data::diesel_backend::postgres(&with_sslmode(&db.url, sslmode), &db.pool_settings()).unwrap();
-    pool.ping().await.unwrap();
-    assert_encrypted(connections(&db).await, encrypted);
+async fn diesel_connects_as_the_urls_sslmode_says(#[case] sslmode: &str, #[case] root: bool, #[case] expect: Expect) {
+    let Some((db, url)) = database(sslmode, root).await else { return };
+    let pool = app_data::diesel_backend::postgres(&url, &db.pool_settings()).unwrap();
+    check(&db, pool.ping().await, expect).await;
     pool.close().await;
 }
