@@ -8,7 +8,8 @@
 #![cfg(feature = "postgres")]
 
 use app_data::testing::{Target, TestDatabase, skip};
-use app_service::RepositoryError;
+use app_data::{Backend, Database};
+use app_service::{RepositoryError, StorageHealth};
 use rstest::rstest;
 use sqlx::{Connection, PgConnection};
 
@@ -75,30 +76,28 @@ async fn check(db: &TestDatabase, ping: Result<(), RepositoryError>, expect: Exp
     assert_eq!(encrypted, want, "{encrypted} of {open} connections encrypted");
 }
 
-#[cfg(feature = "sqlx")]
+/// One case per backend compiled in and `sslmode`, through the handle the service uses.
 #[rstest]
-#[case::require("require", false, Expect::Encrypted)]
-#[case::disable("disable", false, Expect::Clear)]
-#[case::verify_ca("verify-ca", true, Expect::Encrypted)]
-#[case::verify_ca_without_a_root("verify-ca", false, Expect::Refused)]
+#[cfg_attr(feature = "sqlx", case::sqlx_require(Backend::Sqlx, "require", false, Expect::Encrypted))]
+#[cfg_attr(feature = "sqlx", case::sqlx_disable(Backend::Sqlx, "disable", false, Expect::Clear))]
+#[cfg_attr(feature = "sqlx", case::sqlx_verify_ca(Backend::Sqlx, "verify-ca", true, Expect::Encrypted))]
+#[cfg_attr(feature = "sqlx", case::sqlx_verify_ca_without_a_root(Backend::Sqlx, "verify-ca", false, Expect::Refused))]
+#[cfg_attr(feature = "diesel", case::diesel_require(Backend::Diesel, "require", false, Expect::Encrypted))]
+#[cfg_attr(feature = "diesel", case::diesel_disable(Backend::Diesel, "disable", false, Expect::Clear))]
+#[cfg_attr(feature = "diesel", case::diesel_verify_ca(Backend::Diesel, "verify-ca", true, Expect::Encrypted))]
+#[cfg_attr(
+    feature = "diesel",
+    case::diesel_verify_ca_without_a_root(Backend::Diesel, "verify-ca", false, Expect::Refused)
+)]
 #[tokio::test]
-async fn sqlx_connects_as_the_urls_sslmode_says(#[case] sslmode: &str, #[case] root: bool, #[case] expect: Expect) {
+async fn connects_as_the_urls_sslmode_says(
+    #[case] backend: Backend,
+    #[case] sslmode: &str,
+    #[case] root: bool,
+    #[case] expect: Expect,
+) {
     let Some((db, url)) = database(sslmode, root).await else { return };
-    let pool = app_data::sqlx_backend::postgres(&url, &db.pool_settings()).unwrap();
-    check(&db, pool.ping().await, expect).await;
-    pool.close().await;
-}
-
-#[cfg(feature = "diesel")]
-#[rstest]
-#[case::require("require", false, Expect::Encrypted)]
-#[case::disable("disable", false, Expect::Clear)]
-#[case::verify_ca("verify-ca", true, Expect::Encrypted)]
-#[case::verify_ca_without_a_root("verify-ca", false, Expect::Refused)]
-#[tokio::test]
-async fn diesel_connects_as_the_urls_sslmode_says(#[case] sslmode: &str, #[case] root: bool, #[case] expect: Expect) {
-    let Some((db, url)) = database(sslmode, root).await else { return };
-    let pool = app_data::diesel_backend::postgres(&url, &db.pool_settings()).unwrap();
+    let pool = Database::open(&url, backend, &db.pool_settings()).unwrap();
     check(&db, pool.ping().await, expect).await;
     pool.close().await;
 }
