@@ -2,14 +2,11 @@
 //! document, or write the API docs as a static site. Configuration comes from the
 //! environment and `.env`.
 
-use app::config::{Config, LogFormat};
+use app::config::Config;
 use app::{app_state, connect, mask_password, server};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tracing_appender::non_blocking::WorkerGuard;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::FmtSpan;
 
 #[derive(Parser)]
 #[command(version, about = "The CoffeeMesh Orders API")]
@@ -87,7 +84,7 @@ async fn run(command: Command) -> Result<(), String> {
         return Ok(());
     }
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let _flush_logs_on_exit = init_logging(config.log_format);
+    let _flush_logs_on_exit = app::logging::init(config.log_format);
     let url = mask_password(&config.database_url);
     if let Command::Migrate = command {
         app::migrate(&config).await.map_err(|e| format!("database {url}: {e}"))?;
@@ -119,22 +116,4 @@ async fn run(command: Command) -> Result<(), String> {
     server::serve(state, database, listen)
         .await
         .map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
-}
-
-/// Logs to stdout, one line per event and one per finished request (with its id, route,
-/// status and time). `RUST_LOG` filters; `LOG_FORMAT=json` writes JSON lines.
-///
-/// Writing to stdout can block (a full pipe, a slow collector), so a background thread
-/// writes the lines; the workers only queue them. Lines still queued are written when
-/// the returned guard drops, at exit.
-fn init_logging(format: LogFormat) -> WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE).with_writer(writer);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
-    }
-    guard
 }
