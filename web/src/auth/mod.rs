@@ -19,7 +19,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use app_service::Owner;
-use std::future::Future;
+use futures_util::future::Either;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -88,13 +89,22 @@ impl Auth {
         self.provider.is_some()
     }
 
-    /// The owner that the request's `Authorization` header proves, or why not.
-    async fn authenticate(&self, authorization: Option<&str>) -> Result<Owner, AuthError> {
-        let Some(provider) = &self.provider else { return Ok(Owner::new(OPEN_OWNER)) };
-        let token = bearer_token(authorization)?;
-        if let Some(owner) = provider.recent.owner(token) {
-            return Ok(owner);
+    /// The owner that the request's `Authorization` header proves, or why not, where that
+    /// is known at once: no provider, no or a malformed header, a token verified recently.
+    /// `None` when the token has to be verified, which may mean fetching the keys.
+    fn known(&self, authorization: Option<&str>) -> Option<Result<Owner, AuthError>> {
+        let Some(provider) = &self.provider else { return Some(Ok(Owner::new(OPEN_OWNER))) };
+        match bearer_token(authorization) {
+            Ok(token) => provider.recent.owner(token).map(Ok),
+            Err(error) => Some(Err(error)),
         }
+    }
+
+    /// The owner that the token in `authorization` proves, once verified; for a header
+    /// that [`known`](Self::known) could not settle.
+    async fn verify(&self, authorization: &str) -> Result<Owner, AuthError> {
+        let Some(provider) = &self.provider else { return Ok(Owner::new(OPEN_OWNER)) };
+        let token = bearer_token(Some(authorization))?;
         let proof = token::verify(token, &provider.keys, &provider.settings).await?;
         provider.recent.remember(token, &proof);
         Ok(proof.owner)
@@ -136,19 +146,24 @@ pub struct Caller(pub Owner);
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Either<Ready<Result<Self, ApiError>>, Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>>;
 
+    /// Settled at once where it can be (no provider, a token seen recently: most requests),
+    /// so that those allocate no future; a new token is verified asynchronously.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<crate::AppState>>().cloned();
-        let authorization = req.headers().get(header::AUTHORIZATION).map(|value| value.to_str().map(str::to_owned));
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("the app has no state".into()))?;
-            let authorization = match authorization {
-                None => None,
-                Some(Ok(value)) => Some(value),
-                Some(Err(_)) => return Err(AuthError::InvalidToken("malformed token").into()),
-            };
-            Ok(Caller(state.auth.authenticate(authorization.as_deref()).await?))
-        })
+        let answer = |result: Result<Owner, AuthError>| Either::Left(ready(result.map(Caller).map_err(Into::into)));
+        let Some(state) = req.app_data::<web::Data<crate::AppState>>() else {
+            return Either::Left(ready(Err(ApiError::Internal("the app has no state".into()))));
+        };
+        let authorization = match req.headers().get(header::AUTHORIZATION).map(|value| value.to_str()) {
+            None => None,
+            Some(Ok(value)) => Some(value),
+            Some(Err(_)) => return answer(Err(AuthError::InvalidToken("malformed token"))),
+        };
+        if let Some(known) = state.auth.known(authorization) {
+            return answer(known);
+        }
+        let (state, authorization) = (state.clone(), authorization.unwrap_or_default().to_owned());
+        Either::Right(Box::pin(async move { Ok(Caller(state.auth.verify(&authorization).await?)) }))
     }
 }
