@@ -22,6 +22,7 @@ use app_service::Owner;
 use futures_util::future::Either;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use keys::KeySource;
@@ -61,7 +62,7 @@ pub struct ProviderSettings {
 
 /// How the app authenticates, built once from [`AuthSettings`].
 pub struct Auth {
-    provider: Option<Provider>,
+    provider: Option<Arc<Provider>>,
 }
 
 struct Provider {
@@ -75,11 +76,11 @@ impl Auth {
     pub fn new(settings: &AuthSettings) -> Self {
         let provider = match settings {
             AuthSettings::Open => None,
-            AuthSettings::Provider(settings) => Some(Provider {
+            AuthSettings::Provider(settings) => Some(Arc::new(Provider {
                 keys: KeySource::new(&settings.jwks_url, settings.refresh),
                 settings: settings.clone(),
                 recent: recent::RecentTokens::default(),
-            }),
+            })),
         };
         Self { provider }
     }
@@ -89,24 +90,32 @@ impl Auth {
         self.provider.is_some()
     }
 
-    /// The owner that the request's `Authorization` header proves, or why not, where that
-    /// is known at once: no provider, no or a malformed header, a token verified recently.
-    /// `None` when the token has to be verified, which may mean fetching the keys.
-    fn known(&self, authorization: Option<&str>) -> Option<Result<Owner, AuthError>> {
-        let Some(provider) = &self.provider else { return Some(Ok(Owner::new(OPEN_OWNER))) };
+    /// What the request's `Authorization` header shows without waiting.
+    fn seen<'a>(&'a self, authorization: Option<&'a str>) -> Seen<'a> {
+        let Some(provider) = &self.provider else { return Seen::Settled(Ok(Owner::new(OPEN_OWNER))) };
         match bearer_token(authorization) {
-            Ok(token) => provider.recent.owner(token).map(Ok),
-            Err(error) => Some(Err(error)),
+            Err(error) => Seen::Settled(Err(error)),
+            Ok(token) => match provider.recent.owner(token) {
+                Some(owner) => Seen::Settled(Ok(owner)),
+                None => Seen::New(provider, token),
+            },
         }
     }
+}
 
-    /// The owner that the token in `authorization` proves, once verified; for a header
-    /// that [`known`](Self::known) could not settle.
-    async fn verify(&self, authorization: &str) -> Result<Owner, AuthError> {
-        let Some(provider) = &self.provider else { return Ok(Owner::new(OPEN_OWNER)) };
-        let token = bearer_token(Some(authorization))?;
-        let proof = token::verify(token, &provider.keys, &provider.settings).await?;
-        provider.recent.remember(token, &proof);
+/// What an `Authorization` header shows at once.
+enum Seen<'a> {
+    /// The answer: no provider, no or a malformed header, or a token verified recently.
+    Settled(Result<Owner, AuthError>),
+    /// A token to verify with the provider's keys, which may have to be fetched.
+    New(&'a Arc<Provider>, &'a str),
+}
+
+impl Provider {
+    /// The owner that `token` proves, once verified; remembered for the next requests.
+    async fn verify(&self, token: &str) -> Result<Owner, AuthError> {
+        let proof = token::verify(token, &self.keys, &self.settings).await?;
+        self.recent.remember(token, &proof);
         Ok(proof.owner)
     }
 }
@@ -160,10 +169,12 @@ impl FromRequest for Caller {
             Some(Ok(value)) => Some(value),
             Some(Err(_)) => return answer(Err(AuthError::InvalidToken("malformed token"))),
         };
-        if let Some(known) = state.auth.known(authorization) {
-            return answer(known);
+        match state.auth.seen(authorization) {
+            Seen::Settled(result) => answer(result),
+            Seen::New(provider, token) => {
+                let (provider, token) = (Arc::clone(provider), token.to_owned());
+                Either::Right(Box::pin(async move { Ok(Caller(provider.verify(&token).await?)) }))
+            }
         }
-        let (state, authorization) = (state.clone(), authorization.unwrap_or_default().to_owned());
-        Either::Right(Box::pin(async move { Ok(Caller(state.auth.verify(&authorization).await?)) }))
     }
 }
