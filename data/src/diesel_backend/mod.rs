@@ -3,22 +3,25 @@
 //! A blocking call on an async worker would stall every request that worker serves, so
 //! this backend never makes one: [`DieselDatabase::read`] and [`DieselDatabase::write`]
 //! check a connection out of the pool and hand the query to deadpool-diesel's
-//! [`interact`](deadpool_diesel::Connection::interact), which runs it on tokio's
-//! blocking threadpool while the async task awaits the result.
+//! [`interact`](deadpool_diesel::Connection::interact), which runs it on a blocking
+//! threadpool while the async task awaits the result.
 //!
 //! - `orders.rs`: the orders queries (no async anywhere) and the repository over them.
-//! - `pool.rs`: opening connections (also blocking, so also on the threadpool).
+//! - `threads.rs`: that threadpool, the backend's own, one thread per connection.
+//! - `pool.rs`: opening connections (also blocking, so also on those threads).
 //! - [`schema`]: the `table!` definitions; `codec.rs`: stored values per database.
 
 mod codec;
 mod orders;
 mod pool;
 pub mod schema;
+mod threads;
 
 use crate::write_gate::WriteGate;
 use app_service::{PoolStats, RepositoryError};
 use diesel::QueryResult;
 use std::sync::Arc;
+use threads::QueryThreads;
 
 pub use orders::{DieselOrders, OrderQueries};
 #[cfg(feature = "postgres")]
@@ -48,21 +51,22 @@ impl DieselConnection for diesel::SqliteConnection {
     }
 }
 
-/// The pool of connections of type `C` and the writer queue. Cheap to clone: clones
-/// share both.
+/// The pool of connections of type `C`, the threads their queries run on, and the
+/// writer queue. Cheap to clone: clones share all three.
 pub struct DieselDatabase<C: DieselConnection> {
     pool: pool::Pool<C>,
+    threads: Arc<QueryThreads>,
     writers: Arc<WriteGate>,
 }
 
 impl<C: DieselConnection> Clone for DieselDatabase<C> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone(), writers: Arc::clone(&self.writers) }
+        Self { pool: self.pool.clone(), threads: Arc::clone(&self.threads), writers: Arc::clone(&self.writers) }
     }
 }
 
 impl<C: DieselConnection> DieselDatabase<C> {
-    /// Runs `query` on a pooled connection, on the blocking threadpool.
+    /// Runs `query` on a pooled connection, on the query threads.
     ///
     /// Waiting for a free connection is async and bounded by the pool's wait timeout;
     /// the query itself runs on a blocking thread while this task awaits it.
@@ -72,7 +76,7 @@ impl<C: DieselConnection> DieselDatabase<C> {
         Q: FnOnce(&mut C) -> QueryResult<T> + Send + 'static,
     {
         let connection = self.pool.get().await.map_err(|e| RepositoryError::Unavailable(e.into()))?;
-        match connection.interact(query).await {
+        match self.threads.run(connection.interact(query)).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
                 let error = classify(error);

@@ -1,6 +1,7 @@
 //! Opening diesel connections for the pool. `establish` is a blocking call like any
-//! query, so connections are made on the blocking threadpool too.
+//! query, so connections are made on the query threads too.
 
+use super::threads::QueryThreads;
 use super::{DieselConnection, DieselDatabase};
 use crate::write_gate::WriteGate;
 use crate::{ConnectError, DatabaseKind, PoolSettings};
@@ -22,6 +23,7 @@ type Setup<C> = Arc<dyn Fn(&mut C) -> diesel::QueryResult<()> + Send + Sync>;
 pub struct ConnectionManager<C> {
     url: Arc<str>,
     setup: Setup<C>,
+    threads: Arc<QueryThreads>,
 }
 
 impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
@@ -30,12 +32,12 @@ impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
 
     async fn create(&self) -> Result<Self::Type, Self::Error> {
         let (url, setup) = (Arc::clone(&self.url), Arc::clone(&self.setup));
-        deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
+        let connect = deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
             let mut conn = C::establish(&url)?;
             setup(&mut conn)?;
             Ok(conn)
-        })
-        .await
+        });
+        self.threads.run(connect).await
     }
 
     async fn recycle(&self, connection: &mut Self::Type, metrics: &Metrics) -> RecycleResult<Self::Error> {
@@ -51,7 +53,7 @@ impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
             }
             conn.batch_execute("SELECT 1").map_err(deadpool_diesel::Error::Ping)
         });
-        match check.await {
+        match self.threads.run(check).await {
             Ok(result) => Ok(result?),
             Err(_) => Err(RecycleError::message("connection check panicked")),
         }
@@ -64,8 +66,12 @@ fn database<C: DieselConnection>(
     settings: &PoolSettings,
     kind: DatabaseKind,
 ) -> Result<DieselDatabase<C>, ConnectError> {
-    let pool = crate::pool::build(ConnectionManager { url: url.into(), setup }, settings)?;
-    Ok(DieselDatabase { pool, writers: Arc::new(WriteGate::new(kind, settings.acquire_timeout)) })
+    let threads =
+        QueryThreads::new(settings.max_connections as usize).map_err(|e| ConnectError::Pool(e.to_string()))?;
+    let threads = Arc::new(threads);
+    let manager = ConnectionManager { url: url.into(), setup, threads: Arc::clone(&threads) };
+    let pool = crate::pool::build(manager, settings)?;
+    Ok(DieselDatabase { pool, threads, writers: Arc::new(WriteGate::new(kind, settings.acquire_timeout)) })
 }
 
 /// The pool for a Postgres URL: the URL of [`crate::connection::postgres_url`] (with the
@@ -122,5 +128,28 @@ mod tests {
         assert!(matches!(outcome, Err(RepositoryError::Internal(e)) if e.to_string().contains("did not finish")));
         // The poisoned connection is not handed out again; the next query works.
         db.ping().await.unwrap();
+    }
+
+    /// However many queries are waiting, they run on the backend's own threads, and on no
+    /// more of them than there are connections (tokio's pool would take a thread per query
+    /// in flight, named after the runtime).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queries_run_on_the_query_threads_at_most_one_per_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/orders.db", dir.path().display());
+        let db = sqlite(&url, &PoolSettings { max_connections: 2, ..Default::default() }).unwrap();
+        let queries = (0..16).map(|_| {
+            db.read(|_: &mut diesel::SqliteConnection| {
+                let thread = std::thread::current();
+                Ok((thread.id(), thread.name().map(str::to_owned)))
+            })
+        });
+        let threads: Vec<_> = futures::future::try_join_all(queries).await.unwrap();
+        assert!(
+            threads.iter().all(|(_, name)| name.as_deref() == Some(crate::diesel_backend::threads::THREAD_NAME)),
+            "{threads:?}"
+        );
+        let distinct: std::collections::HashSet<_> = threads.iter().map(|(id, _)| *id).collect();
+        assert!(distinct.len() <= 2, "{} threads for 2 connections", distinct.len());
     }
 }
