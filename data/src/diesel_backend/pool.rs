@@ -119,11 +119,15 @@ mod tests {
     use app_service::RepositoryError;
     use diesel::QueryResult;
 
+    /// A pool on a new SQLite file in `dir`.
+    fn sqlite_in(dir: &tempfile::TempDir, settings: &PoolSettings) -> DieselDatabase<diesel::SqliteConnection> {
+        sqlite(&format!("sqlite://{}/orders.db", dir.path().display()), settings).unwrap()
+    }
+
     #[tokio::test]
     async fn a_panicking_query_is_an_internal_error_and_the_pool_goes_on() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/orders.db", dir.path().display());
-        let db = sqlite(&url, &PoolSettings::default()).unwrap();
+        let db = sqlite_in(&dir, &PoolSettings::default());
         let outcome = db.read(|_: &mut diesel::SqliteConnection| -> QueryResult<()> { panic!("a bug") }).await;
         assert!(matches!(outcome, Err(RepositoryError::Internal(e)) if e.to_string().contains("did not finish")));
         // The poisoned connection is not handed out again; the next query works.
@@ -136,8 +140,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queries_run_on_the_query_threads_at_most_one_per_connection() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/orders.db", dir.path().display());
-        let db = sqlite(&url, &PoolSettings { max_connections: 2, ..Default::default() }).unwrap();
+        let db = sqlite_in(&dir, &PoolSettings { max_connections: 2, ..Default::default() });
         let queries = (0..16).map(|_| {
             db.read(|_: &mut diesel::SqliteConnection| {
                 let thread = std::thread::current();

@@ -39,6 +39,9 @@ impl QueryThreads {
     /// Awaits `future` (a deadpool-diesel `interact`, or a connection's `new`) with these
     /// threads as the place where it spawns blocking work. Only the polling switches
     /// runtime; the awaiting task stays on its worker and is woken when the query is done.
+    ///
+    /// Wrap only those calls, not a whole pool checkout: the pool's waits are tokio
+    /// timers, which must stay on the worker's runtime (this one has no timers).
     pub async fn run<T>(&self, future: impl Future<Output = T>) -> T {
         let mut future = pin!(future);
         std::future::poll_fn(|cx| {
