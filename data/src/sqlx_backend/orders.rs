@@ -92,23 +92,19 @@ impl SqlxOrders<sqlx::Sqlite> {
     }
 }
 
-/// One row of `orders LEFT JOIN order_items`.
-#[derive(sqlx::FromRow)]
-struct JoinedRow {
-    #[sqlx(flatten)]
-    order: OrderRow,
-    product: Option<String>,
-    size: Option<String>,
-    quantity: Option<i64>,
-}
+/// One row of `orders LEFT JOIN order_items`: the columns of [`SELECT_ORDER`] and
+/// [`SELECT_PAGE`], read by position (as diesel reads rows). A struct deriving `FromRow`
+/// looks every column up by name on every row: a page of twenty orders (40 rows) cost 8%
+/// more instructions that way (callgrind, 449k against 414k per request).
+type JoinedRow = (DbUuid, String, DbTime, DbTime, Option<String>, Option<String>, Option<i64>);
 
 fn orders_from(rows: Vec<JoinedRow>) -> Result<Vec<Order>, RepositoryError> {
-    let rows = rows.into_iter().map(|row| {
-        let item = match (row.product, row.size, row.quantity) {
+    let rows = rows.into_iter().map(|(id, status, created, updated, product, size, quantity)| {
+        let item = match (product, size, quantity) {
             (Some(product), Some(size), Some(quantity)) => Some(ItemRow { product, size, quantity }),
             _ => None,
         };
-        (row.order, item)
+        (OrderRow { id, status, created, updated }, item)
     });
     storage::assemble(rows).map_err(corrupt)
 }
