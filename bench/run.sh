@@ -4,12 +4,17 @@
 #   - bare actix-web answering /hi with no middleware (bench/hello), the ceiling for GET /hi;
 #   - pgbench running the service's own SQL (bench/sql/*.sql, prepared), the ceiling for
 #     each Postgres scenario;
+#   - bench-stack (bench/stack): the same requests on actix-web and sqlx alone, with the
+#     service's SQL and nothing else, beside pgbench for each Postgres scenario: what the
+#     service's stack does with HTTP in front, so the service's share of it is what its own
+#     layers cost;
 #   - bench-sqlite (bench/sqlite) running the service's own SQL straight on the SQLite
 #     library, the ceiling for each SQLite scenario;
 #   - the service (release build) on each backend and database, under wrk.
 # For each scenario: requests (or transactions) per second, p50/p99 latency, the service's
-# peak RSS, and its share of the limit. Each run's database holds 41 orders of two items,
-# placed through the service, before anything is measured.
+# peak RSS, its share of the limit and, on Postgres, its share of bench-stack. Each run's
+# database holds 41 orders of two items, placed through the service, before anything is
+# measured.
 #
 #   bench/run.sh                               # 10 s per scenario, 64 connections
 #   DURATION=5s CONNECTIONS=32 bench/run.sh
@@ -49,11 +54,12 @@ has() { [[ " $features " == *" $1 "* ]]; }
 binaries=$(cargo build --release --quiet --workspace --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')
 hello=$(grep '/bench-hello$' <<<"$binaries")
 bench_sqlite=$(grep '/bench-sqlite$' <<<"$binaries" || true) # none without SQLite
-service=$(grep -Ev '/bench-(hello|sqlite)$' <<<"$binaries")
+bench_stack=$(grep '/bench-stack$' <<<"$binaries" || true)   # none without Postgres
+service=$(grep -Ev '/bench-(hello|sqlite|stack)$' <<<"$binaries")
 work=$(mktemp -d)
 chmod 755 "$work" # PgBouncer runs as the postgres user and reads its files here.
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" >/dev/null 2>&1 || true; }
+pid='' limit_pid='' # the service's, and that of a limit running (bench-hello, bench-stack)
+cleanup() { for p in $pid $limit_pid; do kill "$p" 2>/dev/null; done; rm -rf "$work"; psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS orders_bench WITH (FORCE)" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 # wrk's rps, p50 and p99 (in ms) and non-2xx count for URL; extra wrk arguments after it.
@@ -71,11 +77,10 @@ wait_healthy() {
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-printf '%-22s %-16s %9s %8s %8s %8s %7s\n' scenario run rps p50_ms p99_ms rss_mb share
-row() { # scenario run rps p50 p99 rss [limit]
-  local share=-
-  [ -n "${7:-}" ] && share=$(awk -v a="$3" -v b="$7" 'BEGIN {printf "%.0f%%", 100 * a / b}')
-  printf '%-22s %-16s %9s %8s %8s %8s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$share"
+printf '%-22s %-16s %9s %8s %8s %8s %7s %7s\n' scenario run rps p50_ms p99_ms rss_mb share stack
+percent() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}' || echo -; }
+row() { # scenario run rps p50 p99 rss [limit [stack]]
+  printf '%-22s %-16s %9s %8s %8s %8s %7s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$(percent "$3" "${7:-}")" "$(percent "$3" "${8:-}")"
 }
 
 # The limit of one scenario, printed as its row; its rate goes to $limit. Arguments: the
@@ -89,11 +94,11 @@ measure_limit() { # key database target order owner
   part limits || return 0
   case "$key|$database" in
     "GET /hi|"*)
-      PORT=8098 "$hello" & local hello_pid=$!
+      PORT=8098 "$hello" & limit_pid=$!
       for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && break; sleep 0.05; done
       read -r limit p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
-      row "$key" "bare actix-web" "$limit" "$p50" "$p99" "$(peak_rss_mb "$hello_pid")"
-      kill "$hello_pid"; wait "$hello_pid" 2>/dev/null || true ;;
+      row "$key" "bare actix-web" "$limit" "$p50" "$p99" "$(peak_rss_mb "$limit_pid")"
+      kill "$limit_pid"; wait "$limit_pid" 2>/dev/null || true; limit_pid= ;;
     *"|postgres")
       script=$(case $key in "GET /orders/{id}") echo get_order;; "GET /orders") echo list_orders;; *) echo place_order;; esac)
       # The values the service binds for the same requests (bench/post_order.lua's order).
@@ -108,6 +113,22 @@ measure_limit() { # key database target order owner
       read -r limit p50 p99 <<<"$("$bench_sqlite" "$target" "$script" "$SECONDS_PER_RUN" "$THREADS")"
       row "$key" bench-sqlite "$limit" "$p50" "$p99" - ;;
   esac
+}
+
+# The same scenario on bench-stack (actix-web and sqlx alone), on the run's own Postgres
+# database directly (also for a run through PgBouncer, as pgbench); its rate goes to $stack.
+stack=
+measure_stack() { # key database target owner path [wrk arguments]
+  local key=$1 database=$2 target=$3 owner=$4 path=$5; shift 5
+  stack=
+  part limits && [ "$database" = postgres ] && [ "$key" != "GET /hi" ] || return 0
+  PORT=8097 DATABASE_URL="$target" OWNER="$owner" POOL="$POOL" "$bench_stack" & limit_pid=$!
+  for _ in $(seq 1 200); do curl -s -o /dev/null http://127.0.0.1:8097/orders && break; sleep 0.05; done
+  DURATION=1s load "http://127.0.0.1:8097$path" "$@" >/dev/null
+  read -r stack p50 p99 bad <<<"$(load "http://127.0.0.1:8097$path" "$@")"
+  [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
+  row "$key" "actix-web + sqlx" "$stack" "$p50" "$p99" "$(peak_rss_mb "$limit_pid")"
+  kill "$limit_pid"; wait "$limit_pid" 2>/dev/null || true; limit_pid=
 }
 
 # --- The service, each backend on each database.
@@ -126,6 +147,8 @@ run_service() { # label "postgres URL"|"sqlite FILE" env...
   for scenario in "GET /hi|/hi|" "GET /orders/{id}|/orders/$id|" "GET /orders|/orders?limit=20|" "POST /orders|/orders|-s bench/post_order.lua"; do
     IFS='|' read -r key path extra <<<"$scenario"
     measure_limit "$key" "$database" "$target" "$id" "$owner"
+    # shellcheck disable=SC2086
+    measure_stack "$key" "$database" "$target" "$owner" "$path" $extra
     # A second's warm-up first (the pool opens its connections on demand, diesel's
     # blocking threads start as needed), as pgbench connects before its clock starts.
     # shellcheck disable=SC2086
@@ -133,7 +156,7 @@ run_service() { # label "postgres URL"|"sqlite FILE" env...
     # shellcheck disable=SC2086
     read -r rps p50 p99 bad <<<"$(load "http://127.0.0.1:$PORT$path" $extra ${AUTH_HEADER:+-H "$AUTH_HEADER"})"
     [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
-    row "$key" "$label" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "$limit"
+    row "$key" "$label" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "$limit" "$stack"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
