@@ -83,6 +83,20 @@ row() { # scenario run rps p50 p99 rss [limit [stack]]
   printf '%-22s %-16s %9s %8s %8s %8s %7s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$(percent "$3" "${7:-}")" "$(percent "$3" "${8:-}")"
 }
 
+# Loads the limit started as $limit_pid (bench-hello, bench-stack) on PORT at PATH once it
+# answers, after a second's warm-up as the service gets; prints its row as RUN and stops
+# it. Its rate goes to $rate.
+rate=
+load_limit_server() { # key run port path [wrk arguments]
+  local key=$1 run=$2 url="http://127.0.0.1:$3$4" bad; shift 4
+  for _ in $(seq 1 200); do curl -s -o /dev/null "$url" && break; sleep 0.05; done
+  DURATION=1s load "$url" "$@" >/dev/null
+  read -r rate p50 p99 bad <<<"$(load "$url" "$@")"
+  [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
+  row "$key" "$run" "$rate" "$p50" "$p99" "$(peak_rss_mb "$limit_pid")"
+  kill "$limit_pid"; wait "$limit_pid" 2>/dev/null || true; limit_pid=
+}
+
 # The limit of one scenario, printed as its row; its rate goes to $limit. Arguments: the
 # scenario, then where the run's data is: "postgres URL" or "sqlite FILE", the order to
 # read and its owner. pgbench and bench-sqlite run on the run's own database (Postgres
@@ -92,15 +106,13 @@ measure_limit() { # key database target order owner
   local key=$1 database=$2 target=$3 order=$4 owner=$5 script
   limit=
   part limits || return 0
+  script=$(case $key in "GET /orders/{id}") echo get_order;; "GET /orders") echo list_orders;; *) echo place_order;; esac)
   case "$key|$database" in
     "GET /hi|"*)
       PORT=8098 "$hello" & limit_pid=$!
-      for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8098/hi >/dev/null && break; sleep 0.05; done
-      read -r limit p50 p99 _ <<<"$(load http://127.0.0.1:8098/hi)"
-      row "$key" "bare actix-web" "$limit" "$p50" "$p99" "$(peak_rss_mb "$limit_pid")"
-      kill "$limit_pid"; wait "$limit_pid" 2>/dev/null || true; limit_pid= ;;
+      load_limit_server "$key" "bare actix-web" 8098 /hi
+      limit=$rate ;;
     *"|postgres")
-      script=$(case $key in "GET /orders/{id}") echo get_order;; "GET /orders") echo list_orders;; *) echo place_order;; esac)
       # The values the service binds for the same requests (bench/post_order.lua's order).
       local values=(-D order_id="$order" -D owner="$owner" -D cancelled=cancelled -D page_limit=20 -D page_offset=0
         -D status=created -D positions="{0,1}" -D products="{latte,tea}" -D sizes="{big,small}" -D quantities="{2,1}")
@@ -109,7 +121,6 @@ measure_limit() { # key database target order owner
       limit=$(awk '/^tps/ {printf "%.0f", $3}' <<<"$out")
       row "$key" pgbench "$limit" "avg $(awk '/latency average/ {print $4}' <<<"$out")" - - ;;
     *"|sqlite")
-      script=$(case $key in "GET /orders/{id}") echo get_order;; "GET /orders") echo list_orders;; *) echo place_order;; esac)
       read -r limit p50 p99 <<<"$("$bench_sqlite" "$target" "$script" "$SECONDS_PER_RUN" "$THREADS")"
       row "$key" bench-sqlite "$limit" "$p50" "$p99" - ;;
   esac
@@ -123,12 +134,8 @@ measure_stack() { # key database target owner path [wrk arguments]
   stack=
   part limits && [ "$database" = postgres ] && [ "$key" != "GET /hi" ] || return 0
   PORT=8097 DATABASE_URL="$target" OWNER="$owner" POOL="$POOL" "$bench_stack" & limit_pid=$!
-  for _ in $(seq 1 200); do curl -s -o /dev/null http://127.0.0.1:8097/orders && break; sleep 0.05; done
-  DURATION=1s load "http://127.0.0.1:8097$path" "$@" >/dev/null
-  read -r stack p50 p99 bad <<<"$(load "http://127.0.0.1:8097$path" "$@")"
-  [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
-  row "$key" "actix-web + sqlx" "$stack" "$p50" "$p99" "$(peak_rss_mb "$limit_pid")"
-  kill "$limit_pid"; wait "$limit_pid" 2>/dev/null || true; limit_pid=
+  load_limit_server "$key" "actix-web + sqlx" 8097 "$path" "$@"
+  stack=$rate
 }
 
 # --- The service, each backend on each database.
