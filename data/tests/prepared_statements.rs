@@ -50,10 +50,8 @@ async fn sqlx_prepares_a_new_order_once_per_direct_connection(#[case] target: Ta
     let pool = app_data::sqlx_backend::postgres(&db.url, &settings).unwrap();
     place_orders(&app_data::sqlx_backend::SqlxOrders::new(pool.clone())).await;
 
-    let mut session = pool.session().await.unwrap();
-    let prepared: i64 = sqlx::query_scalar(COUNT_PREPARED).persistent(false).fetch_one(session.conn()).await.unwrap();
-    session.finish().await.unwrap();
-    assert_eq!(prepared, expected(target));
+    let counted: Vec<(i64,)> = pool.fetch_all(sqlx::query_as(COUNT_PREPARED)).await.unwrap();
+    assert_eq!(counted, [(expected(target),)]);
 }
 
 #[cfg(feature = "diesel")]

@@ -8,22 +8,24 @@
 //! connections are pooled (deadpool, not sqlx's own pool, and why) in `pool.rs`.
 
 mod codec;
+mod lease;
 mod orders;
-mod pool;
+mod session;
 
 use crate::PoolSettings;
 use crate::connection::sqlx_options;
-use crate::write_gate::{Turn, WriteGate};
+use crate::write_gate::WriteGate;
 use app_service::{PoolStats, RepositoryError};
 use deadpool::managed::PoolError;
-use sqlx::{Connection, Executor};
+use sqlx::{Connection, Executor, FromRow};
 use std::sync::Arc;
 
+use lease::{ConnectionManager, Lease, Pool};
 pub use orders::SqlxOrders;
-use pool::{ConnectionManager, Lease, Pool};
+pub use session::{Session, Statement, StatementAs, WriteTransaction};
 
 /// What differs between the databases for this backend's repositories.
-pub trait Dialect: sqlx::Database {
+pub trait Dialect: sqlx::Database<Arguments: sqlx::IntoArguments<Self>> + sqlx::database::HasStatementCache {
     /// The statement that opens a write transaction.
     const BEGIN_WRITE: &'static str;
 }
@@ -60,93 +62,10 @@ impl<DB: sqlx::Database> std::fmt::Debug for SqlxDatabase<DB> {
     }
 }
 
-/// Runs one of the transaction statements (`BEGIN`, `COMMIT`, `ROLLBACK`) on `conn`.
-async fn run<DB>(conn: &mut DB::Connection, statement: &'static str) -> Result<(), RepositoryError>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    conn.execute(sqlx::raw_sql(statement)).await.map(drop).map_err(classify)
-}
-
-/// Runs `closing` (the end of a transaction), if there is one, then gives the connection
-/// back to the pool. If `closing` fails, the lease is dropped, so the connection is closed.
-async fn release<DB>(mut lease: Lease<DB>, closing: Option<&'static str>) -> Result<(), RepositoryError>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    if let Some(statement) = closing {
-        run(lease.conn(), statement).await?;
-    }
-    lease.release();
-    Ok(())
-}
-
-/// A connection for reads and single-statement writes: a pooled connection as it is, or,
-/// behind a transaction pooler, a transaction on one (see [`Pooler`](crate::Pooler)).
-pub struct Session<DB: sqlx::Database> {
-    lease: Lease<DB>,
-    /// Behind a transaction pooler: a transaction is open, so that a statement's two
-    /// round trips reach one server connection.
-    in_transaction: bool,
-}
-
-impl<DB: sqlx::Database> Session<DB>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    /// The connection to run statements on.
-    pub fn conn(&mut self) -> &mut DB::Connection {
-        self.lease.conn()
-    }
-
-    /// Ends the session: commits the transaction, if there is one, and gives the
-    /// connection back. A session dropped without `finish` closes its connection.
-    pub async fn finish(self) -> Result<(), RepositoryError> {
-        release(self.lease, self.in_transaction.then_some("COMMIT")).await
-    }
-}
-
-/// A write transaction that holds the writer's turn until it ends or is dropped.
-/// Dropped without [`commit`](Self::commit) or [`rollback`](Self::rollback), it closes
-/// its connection, and the database rolls the transaction back.
-pub struct WriteTransaction<'db, DB: sqlx::Database> {
-    lease: Lease<DB>,
-    _turn: Turn<'db>,
-}
-
-impl<DB: sqlx::Database> WriteTransaction<'_, DB>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    /// The connection to run statements on.
-    pub fn conn(&mut self) -> &mut DB::Connection {
-        self.lease.conn()
-    }
-
-    /// Commits, then gives the turn to the next writer.
-    pub async fn commit(self) -> Result<(), RepositoryError> {
-        release(self.lease, Some("COMMIT")).await
-    }
-
-    /// Rolls back what the transaction did (for a write that turned out not to apply),
-    /// then gives the turn to the next writer.
-    pub async fn rollback(self) -> Result<(), RepositoryError> {
-        release(self.lease, Some("ROLLBACK")).await
-    }
-}
-
 impl<DB: Dialect> SqlxDatabase<DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    /// Whether statements are prepared once and cached by name: `false` behind a
-    /// transaction pooler, where every query says `.persistent(false)`.
-    pub fn prepared(&self) -> bool {
-        self.prepared
-    }
-
     /// A pooled connection, waiting for one up to the pool's timeout.
     async fn lease(&self) -> Result<Lease<DB>, RepositoryError> {
         match self.pool.get().await {
@@ -158,31 +77,42 @@ where
 
     /// A connection for reads and single-statement writes (see [`Session`]).
     pub async fn session(&self) -> Result<Session<DB>, RepositoryError> {
-        let mut lease = self.lease().await?;
-        if !self.prepared {
-            run(lease.conn(), "BEGIN").await?;
-        }
-        Ok(Session { lease, in_transaction: !self.prepared })
+        Session::open(self.lease().await?, self.prepared, !self.prepared).await
     }
 
-    /// Waits for a writer's turn (see [`WriteGate`]); hold it across a single write.
-    pub async fn turn(&self) -> Result<Turn<'_>, RepositoryError> {
-        self.writers.enter().await
+    /// Every row of `query`, on a session of its own.
+    pub async fn fetch_all<O>(&self, query: StatementAs<'_, DB, O>) -> Result<Vec<O>, RepositoryError>
+    where
+        O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+    {
+        let mut session = self.session().await?;
+        let rows = session.fetch_all(query).await?;
+        session.finish().await?;
+        Ok(rows)
     }
 
-    /// Waits for a writer's turn, then opens a write transaction.
+    /// Runs `query`, a write that is atomic by itself, on a session of its own once it is
+    /// this writer's turn (see [`WriteGate`]); what the database reports of it.
+    pub async fn execute(&self, query: Statement<'_, DB>) -> Result<DB::QueryResult, RepositoryError> {
+        let _turn = self.writers.enter().await?;
+        let mut session = self.session().await?;
+        let done = session.execute(query).await?;
+        session.finish().await?;
+        Ok(done)
+    }
+
+    /// Waits for a writer's turn (see [`WriteGate`]), then opens a write transaction.
     pub async fn begin_write(&self) -> Result<WriteTransaction<'_, DB>, RepositoryError> {
-        let turn = self.turn().await?;
-        let mut lease = self.lease().await?;
-        run(lease.conn(), DB::BEGIN_WRITE).await?;
-        Ok(WriteTransaction { lease, _turn: turn })
+        let turn = self.writers.enter().await?;
+        WriteTransaction::begin(self.lease().await?, self.prepared, DB::BEGIN_WRITE, turn).await
     }
 
     /// One round trip, for readiness.
     pub async fn ping(&self) -> Result<(), RepositoryError> {
         let mut lease = self.lease().await?;
         lease.conn().ping().await.map_err(classify)?;
-        release(lease, None).await
+        lease.release();
+        Ok(())
     }
 
     /// Connections open and idle.

@@ -6,7 +6,7 @@
 //! `#[duplicate_item]` attribute stamps the one `impl` below out for `sqlx::Postgres` and
 //! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
 
-use super::{SqlxDatabase, WriteTransaction, classify};
+use super::{SqlxDatabase, WriteTransaction};
 #[cfg(feature = "sqlite")]
 use crate::sql::INSERT_ORDER;
 use crate::sql::{INSERT_ITEMS, SELECT_ORDER, SELECT_PAGE};
@@ -52,8 +52,7 @@ impl<DB: sqlx::Database> SqlxOrders<DB> {
 impl SqlxOrders<sqlx::Postgres> {
     async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         let items = ItemColumns::of(&order.items);
-        let mut session = self.db.session().await?;
-        sqlx::query(INSERT_ORDER_WITH_ITEMS)
+        let insert = sqlx::query(INSERT_ORDER_WITH_ITEMS)
             .bind(DbUuid(order.id))
             .bind(order.status.as_str())
             .bind(DbTime(order.created))
@@ -62,12 +61,8 @@ impl SqlxOrders<sqlx::Postgres> {
             .bind(items.positions)
             .bind(items.products)
             .bind(items.sizes)
-            .bind(items.quantities)
-            .persistent(self.db.prepared())
-            .execute(session.conn())
-            .await
-            .map_err(classify)?;
-        session.finish().await
+            .bind(items.quantities);
+        self.db.execute(insert).await.map(drop)
     }
 }
 
@@ -77,16 +72,13 @@ impl SqlxOrders<sqlx::Postgres> {
 impl SqlxOrders<sqlx::Sqlite> {
     async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         let mut tx = self.db.begin_write().await?;
-        sqlx::query(INSERT_ORDER)
+        let insert = sqlx::query(INSERT_ORDER)
             .bind(DbUuid(order.id))
             .bind(order.status.as_str())
             .bind(DbTime(order.created))
             .bind(DbTime(order.updated))
-            .bind(owner.as_str())
-            .persistent(self.db.prepared())
-            .execute(tx.conn())
-            .await
-            .map_err(classify)?;
+            .bind(owner.as_str());
+        tx.execute(insert).await?;
         self.insert_items(&mut tx, order.id, &order.items).await?;
         tx.commit().await
     }
@@ -128,32 +120,18 @@ impl OrdersRepository for SqlxOrders<Db> {
     }
 
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
-        let mut session = self.db.session().await?;
-        let rows = sqlx::query_as::<_, JoinedRow>(SELECT_ORDER)
-            .bind(DbUuid(id))
-            .bind(owner.as_str())
-            .persistent(self.db.prepared())
-            .fetch_all(session.conn())
-            .await
-            .map_err(classify)?;
-        session.finish().await?;
-        Ok(orders_from(rows)?.pop())
+        let select = sqlx::query_as(SELECT_ORDER).bind(DbUuid(id)).bind(owner.as_str());
+        Ok(orders_from(self.db.fetch_all(select).await?)?.pop())
     }
 
     async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
-        let mut session = self.db.session().await?;
-        let rows = sqlx::query_as::<_, JoinedRow>(SELECT_PAGE)
+        let select = sqlx::query_as(SELECT_PAGE)
             .bind(owner.as_str())
             .bind(filter.cancelled)
             .bind(Status::Cancelled.as_str())
             .bind(filter.limit)
-            .bind(filter.offset)
-            .persistent(self.db.prepared())
-            .fetch_all(session.conn())
-            .await
-            .map_err(classify)?;
-        session.finish().await?;
-        orders_from(rows)
+            .bind(filter.offset);
+        orders_from(self.db.fetch_all(select).await?)
     }
 
     async fn replace_items(
@@ -170,12 +148,7 @@ impl OrdersRepository for SqlxOrders<Db> {
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
             return self.refusal(tx, owner, id).await;
         };
-        sqlx::query(DELETE_ITEMS)
-            .bind(DbUuid(id))
-            .persistent(self.db.prepared())
-            .execute(tx.conn())
-            .await
-            .map_err(classify)?;
+        tx.execute(sqlx::query(DELETE_ITEMS).bind(DbUuid(id))).await?;
         self.insert_items(&mut tx, id, items).await?;
         tx.commit().await?;
         row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
@@ -195,27 +168,13 @@ impl OrdersRepository for SqlxOrders<Db> {
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
             return self.refusal(tx, owner, id).await;
         };
-        let items = sqlx::query_as::<_, ItemRow>(SELECT_ITEMS)
-            .bind(DbUuid(id))
-            .persistent(self.db.prepared())
-            .fetch_all(tx.conn())
-            .await
-            .map_err(classify)?;
+        let items = tx.fetch_all(sqlx::query_as(SELECT_ITEMS).bind(DbUuid(id))).await?;
         tx.commit().await?;
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
     async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
-        let _turn = self.db.turn().await?;
-        let mut session = self.db.session().await?;
-        let done = sqlx::query(DELETE_ORDER)
-            .bind(DbUuid(id))
-            .bind(owner.as_str())
-            .persistent(self.db.prepared())
-            .execute(session.conn())
-            .await
-            .map_err(classify)?;
-        session.finish().await?;
+        let done = self.db.execute(sqlx::query(DELETE_ORDER).bind(DbUuid(id)).bind(owner.as_str())).await?;
         Ok(done.rows_affected() > 0)
     }
 }
@@ -245,8 +204,7 @@ impl SqlxOrders<Db> {
             statuses.push_bind(status.as_str());
         }
         update.push(") RETURNING ").push(ORDER_COLUMNS);
-        let query = update.build_query_as::<OrderRow>().persistent(self.db.prepared());
-        query.fetch_optional(tx.conn()).await.map_err(classify)
+        tx.fetch_optional(update.build_query_as()).await
     }
 
     /// Why a guarded write did not apply: no such order, or its status. Ends `tx`, which
@@ -257,15 +215,10 @@ impl SqlxOrders<Db> {
         owner: &Owner,
         id: Uuid,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let status = sqlx::query_scalar(SELECT_STATUS)
-            .bind(DbUuid(id))
-            .bind(owner.as_str())
-            .persistent(self.db.prepared())
-            .fetch_optional(tx.conn())
-            .await
-            .map_err(classify)?;
+        let select = sqlx::query_as(SELECT_STATUS).bind(DbUuid(id)).bind(owner.as_str());
+        let status: Option<(String,)> = tx.fetch_optional(select).await?;
         tx.rollback().await?;
-        storage::refusal(status).map_err(corrupt)
+        storage::refusal(status.map(|(status,)| status)).map_err(corrupt)
     }
 
     /// Inserts all `items` of order `id` in one statement.
@@ -286,7 +239,6 @@ impl SqlxOrders<Db> {
                 .push_bind(item.size.as_str())
                 .push_bind(item.quantity);
         });
-        insert.build().persistent(self.db.prepared()).execute(tx.conn()).await.map_err(classify)?;
-        Ok(())
+        tx.execute(insert.build()).await.map(drop)
     }
 }
