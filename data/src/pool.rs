@@ -3,7 +3,7 @@
 //! same gauges.
 //!
 //! Each backend brings a [`Manager`]: how to open one of its connections, and what
-//! "check it before reuse" means for it (`sqlx_backend/pool.rs`, `diesel_backend/pool.rs`).
+//! "check it before reuse" means for it (`sqlx_backend/lease.rs`, `diesel_backend/connections.rs`).
 //!
 //! Why not sqlx's own pool for sqlx: it checks every connection with a round trip to the
 //! database as the connection comes back, so a one-statement read wakes the database

@@ -8,12 +8,12 @@
 //!
 //! - `orders.rs`: the orders queries (no async anywhere) and the repository over them.
 //! - `threads.rs`: that threadpool, the backend's own, one thread per connection.
-//! - `pool.rs`: opening connections (also blocking, so also on those threads).
+//! - `connections.rs`: opening and pooling connections (also blocking, so also on those threads).
 //! - [`schema`]: the `table!` definitions; `codec.rs`: stored values per database.
 
 mod codec;
+mod connections;
 mod orders;
-mod pool;
 pub mod schema;
 mod threads;
 
@@ -23,11 +23,11 @@ use diesel::QueryResult;
 use std::sync::Arc;
 use threads::QueryThreads;
 
-pub use orders::{DieselOrders, OrderQueries};
 #[cfg(feature = "postgres")]
-pub use pool::postgres;
+pub use connections::postgres;
 #[cfg(feature = "sqlite")]
-pub use pool::sqlite;
+pub use connections::sqlite;
+pub use orders::{DieselOrders, OrderQueries};
 
 /// A diesel connection type this backend runs on, with how it opens a write transaction.
 pub trait DieselConnection: diesel::Connection + Send + 'static {
@@ -54,7 +54,7 @@ impl DieselConnection for diesel::SqliteConnection {
 /// The pool of connections of type `C`, the threads their queries run on, and the
 /// writer queue. Cheap to clone: clones share all three.
 pub struct DieselDatabase<C: DieselConnection> {
-    pool: pool::Pool<C>,
+    pool: connections::Pool<C>,
     threads: Arc<QueryThreads>,
     writers: Arc<WriteGate>,
 }

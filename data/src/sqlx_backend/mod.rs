@@ -5,7 +5,8 @@
 //! handle: the pool and the writer queue, shared by every repository. [`SqlxOrders`]
 //! (`orders.rs`) is the orders repository; a new resource's repository is written the
 //! same way beside it. How values are encoded per database is in `codec.rs`; how
-//! connections are pooled (deadpool, not sqlx's own pool, and why) in `pool.rs`.
+//! connections are pooled and leased (deadpool, not sqlx's own pool, and why) in `lease.rs`;
+//! how a repository runs its statements in `session.rs`.
 
 mod codec;
 mod lease;
