@@ -7,9 +7,10 @@
 //!   slower than the service slows the service instead of losing lines (the default queue
 //!   drops them and counts them).
 //! - **The queue is small, and the writer batches.** [`QUEUE_LINES`] lines at most; the
-//!   default's 128,000 slots took 4 MB before the first line, and under load the lines
-//!   waiting in them took more. The writer thread buffers what it takes and writes it in
-//!   one call once the queue is empty, instead of one call per line, so it keeps up.
+//!   default's 128,000 slots are allocated up front, a sizeable share of the service's
+//!   memory (bench/README.md), and under load the lines waiting in them take more. The
+//!   writer thread buffers what it takes and writes it in one call once the queue is
+//!   empty, instead of one call per line, so it keeps up.
 
 use crate::config::LogFormat;
 use std::io::{BufWriter, Write};

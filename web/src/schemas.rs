@@ -135,8 +135,8 @@ pub struct GetOrderSchema {
 /// Writes `time` as chrono's own `Serialize` does (RFC 3339, `Z`, as many fractional
 /// digits as it needs: 0, 3, 6 or 9), but as one string. chrono serialises through
 /// `Display`, which hands serde_json the text a piece at a time, and serde_json scans
-/// each piece for characters to escape: two timestamps were a tenth of the instructions
-/// of a `GET /orders/{id}`, forty were most of a page of twenty orders.
+/// each piece for characters to escape: a real cost with two timestamps per order and
+/// forty on a page of twenty (bench/README.md).
 fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }

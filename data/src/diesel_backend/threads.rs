@@ -4,8 +4,8 @@
 //! deadpool-diesel's `interact` hands its closure to `tokio::task::spawn_blocking`, that
 //! is, to the blocking threadpool of whichever runtime polls it. Under actix-web that is
 //! the worker's: one pool per worker, shared with `web::block` and any other blocking
-//! work, and allowed to grow to hundreds of threads. Under load it grew to 40–140 threads
-//! for 8–32 connections (a thread that has just finished is not yet idle when the next
+//! work, and allowed to grow to hundreds of threads. Under load it grows to several
+//! threads per connection (a thread that has just finished is not yet idle when the next
 //! query comes, so tokio starts another), each with its share of glibc's malloc arenas.
 //!
 //! Here `interact` is polled with this backend's own runtime as the current one

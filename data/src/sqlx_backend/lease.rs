@@ -31,10 +31,10 @@ impl<DB: sqlx::Database> managed::Manager for ConnectionManager<DB> {
     type Error = sqlx::Error;
 
     // `create` and `recycle` box their sqlx futures. deadpool's `get` holds them inline,
-    // and every repository call's future holds `get`'s, so sqlx's connect (several KB of
-    // state) made each read's future 10.6 KB, allocated and copied on every request; boxed,
-    // it is 0.8 KB and `GET /orders/{id}` costs 13% fewer instructions (callgrind). The
-    // allocation moves to connecting and to idle checks, which are rare.
+    // and every repository call's future holds `get`'s, so sqlx's large connect state
+    // would make every read's future large, allocated and copied on every request though
+    // connecting is rare (sizes in bench/README.md). Boxed, the allocation moves to
+    // connecting and to idle checks, which are rare.
     async fn create(&self) -> Result<DB::Connection, sqlx::Error> {
         Box::pin(DB::Connection::connect_with(&self.options)).await
     }

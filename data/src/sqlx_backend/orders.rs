@@ -86,8 +86,8 @@ impl SqlxOrders<sqlx::Sqlite> {
 
 /// One row of `orders LEFT JOIN order_items`: the columns of [`SELECT_ORDER`] and
 /// [`SELECT_PAGE`], read by position (as diesel reads rows). A struct deriving `FromRow`
-/// looks every column up by name on every row: a page of twenty orders (40 rows) cost 8%
-/// more instructions that way (callgrind, 449k against 414k per request).
+/// looks every column up by name on every row, which a page of twenty orders (40 rows)
+/// pays for measurably (bench/README.md).
 type JoinedRow = (DbUuid, String, DbTime, DbTime, Option<String>, Option<String>, Option<i64>);
 
 fn orders_from(rows: Vec<JoinedRow>) -> Result<Vec<Order>, RepositoryError> {
