@@ -139,6 +139,7 @@ measure_stack() { # key database target owner path [wrk arguments]
 }
 
 # --- The service, each backend on each database.
+declare -A direct=() # each backend's rate per scenario on Postgres directly
 new_order='{"order":[{"product":"latte","size":"big"},{"product":"tea","size":"small"}]}'
 run_service() { # label "postgres URL"|"sqlite FILE" env...
   local label=$1 database=${2%% *} target=${2#* } pool=$POOL; shift 2
@@ -164,6 +165,11 @@ run_service() { # label "postgres URL"|"sqlite FILE" env...
     read -r rps p50 p99 bad <<<"$(load "http://127.0.0.1:$PORT$path" $extra ${AUTH_HEADER:+-H "$AUTH_HEADER"})"
     [ "$bad" = 0 ] || echo "  ($bad non-2xx answers)"
     row "$key" "$label" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "$limit" "$stack"
+    # Through PgBouncer: the share of the same backend's rate on Postgres directly.
+    case $label in
+      *+postgres) direct["${label%+*}|$key"]=$rps ;;
+      *+pgbouncer) echo "  ${label%+*} through PgBouncer: $(percent "$rps" "${direct["${label%+*}|$key"]:-}") of direct" ;;
+    esac
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }

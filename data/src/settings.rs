@@ -76,10 +76,10 @@ pub enum Pooler {
     /// A pooler in transaction mode (PgBouncer's `pool_mode = transaction`), which hands
     /// each transaction to whichever server connection is free. Nothing may outlive a
     /// transaction: no named prepared statements, no session settings, no session locks.
-    /// So statements are unnamed, sqlx runs each one inside a transaction (its parse and
-    /// execute are two round trips, which must reach the same server connection), the
-    /// statement timeout is the database role's own setting, and migrations need a
-    /// direct connection. Postgres only.
+    /// So diesel sends statements unnamed (libpq parses, binds and executes in one
+    /// flight), sqlx writes the values into the statement as literals and sends it as one
+    /// simple query (see `sqlx_backend/statement.rs`), the statement timeout is the
+    /// database role's own setting, and migrations need a direct connection. Postgres only.
     Transaction,
 }
 

@@ -50,7 +50,7 @@ async fn sqlx_prepares_a_new_order_once_per_direct_connection(#[case] target: Ta
     let pool = app_data::sqlx_backend::postgres(&db.url, &settings).unwrap();
     place_orders(&app_data::sqlx_backend::SqlxOrders::new(pool.clone())).await;
 
-    let counted: Vec<(i64,)> = pool.fetch_all(sqlx::query_as(COUNT_PREPARED)).await.unwrap();
+    let counted: Vec<(i64,)> = pool.fetch_all(pool.statement(COUNT_PREPARED)).await.unwrap();
     assert_eq!(counted, [(expected(target),)]);
 }
 

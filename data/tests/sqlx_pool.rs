@@ -54,7 +54,7 @@ where
 {
     let mut session = db.session().await.unwrap();
     let rows = session.conn().fetch_all(raw_sql(sql)).await.unwrap();
-    session.finish().await.unwrap();
+    session.finish();
     rows.len()
 }
 

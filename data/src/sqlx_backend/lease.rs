@@ -14,15 +14,22 @@ use sqlx::Connection;
 /// The pool of sqlx connections to database `DB`.
 pub type Pool<DB> = managed::Pool<ConnectionManager<DB>>;
 
-/// Opens sqlx connections with the same options every time (see `connection.rs`).
+/// A check that a new connection can be used, run once as it opens.
+pub type Check<DB> = for<'c> fn(
+    &'c mut <DB as sqlx::Database>::Connection,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+
+/// Opens sqlx connections with the same options every time (see `connection.rs`), and
+/// runs the `check` on each, if there is one.
 pub struct ConnectionManager<DB: sqlx::Database> {
     options: <DB::Connection as Connection>::Options,
+    check: Option<Check<DB>>,
 }
 
 impl<DB: sqlx::Database> ConnectionManager<DB> {
-    /// A manager opening connections with `options`.
-    pub fn new(options: <DB::Connection as Connection>::Options) -> Self {
-        Self { options }
+    /// A manager opening connections with `options`, each checked by `check`.
+    pub fn new(options: <DB::Connection as Connection>::Options, check: Option<Check<DB>>) -> Self {
+        Self { options, check }
     }
 }
 
@@ -36,7 +43,11 @@ impl<DB: sqlx::Database> managed::Manager for ConnectionManager<DB> {
     // connecting is rare (sizes in bench/README.md). Boxed, the allocation moves to
     // connecting and to idle checks, which are rare.
     async fn create(&self) -> Result<DB::Connection, sqlx::Error> {
-        Box::pin(DB::Connection::connect_with(&self.options)).await
+        let mut connection = Box::pin(DB::Connection::connect_with(&self.options)).await?;
+        if let Some(check) = self.check {
+            check(&mut connection).await?;
+        }
+        Ok(connection)
     }
 
     async fn recycle(&self, connection: &mut DB::Connection, metrics: &Metrics) -> RecycleResult<sqlx::Error> {

@@ -10,23 +10,28 @@
 
 mod codec;
 mod lease;
+mod literal;
 mod orders;
 mod session;
+mod statement;
 
 use crate::PoolSettings;
 use crate::connection::sqlx_options;
 use crate::write_gate::WriteGate;
 use app_service::{PoolStats, RepositoryError};
 use deadpool::managed::PoolError;
+#[cfg(feature = "postgres")]
+pub use literal::check_standard_strings;
 use sqlx::{Connection, Executor, FromRow};
 use std::sync::Arc;
 
 use lease::{ConnectionManager, Lease, Pool};
 pub use orders::SqlxOrders;
-pub use session::{Session, Statement, StatementAs, WriteTransaction};
+pub use session::{Session, WriteTransaction};
+pub use statement::Statement;
 
 /// What differs between the databases for this backend's repositories.
-pub trait Dialect: sqlx::Database<Arguments: sqlx::IntoArguments<Self>> + sqlx::database::HasStatementCache {
+pub trait Dialect: sqlx::Database<Arguments: sqlx::IntoArguments<Self> + Default> {
     /// The statement that opens a write transaction.
     const BEGIN_WRITE: &'static str;
 }
@@ -78,34 +83,46 @@ where
 
     /// A connection for reads and single-statement writes (see [`Session`]).
     pub async fn session(&self) -> Result<Session<DB>, RepositoryError> {
-        Session::open(self.lease().await?, self.prepared, !self.prepared).await
+        Ok(Session::new(self.lease().await?))
     }
 
-    /// Every row of `query`, on a session of its own.
-    pub async fn fetch_all<O>(&self, query: StatementAs<'_, DB, O>) -> Result<Vec<O>, RepositoryError>
+    /// `sql`, with its own `$1`, `$2`… placeholders, as a statement to
+    /// [`bind`](Statement::bind) values to and run.
+    pub fn statement(&self, sql: &'static str) -> Statement<DB> {
+        if self.prepared { Statement::bound(sql) } else { Statement::inline(sql) }
+    }
+
+    /// A statement that starts with `start` and is built in pieces
+    /// ([`push`](Statement::push), [`push_bind`](Statement::push_bind)).
+    pub fn building(&self, start: &'static str) -> Statement<DB> {
+        if self.prepared { Statement::built(start) } else { Statement::inline(start) }
+    }
+
+    /// Every row of `statement`, on a session of its own.
+    pub async fn fetch_all<O>(&self, statement: Statement<DB>) -> Result<Vec<O>, RepositoryError>
     where
         O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
     {
         let mut session = self.session().await?;
-        let rows = session.fetch_all(query).await?;
-        session.finish().await?;
+        let rows = session.fetch_all(statement).await?;
+        session.finish();
         Ok(rows)
     }
 
-    /// Runs `query`, a write that is atomic by itself, on a session of its own once it is
-    /// this writer's turn (see [`WriteGate`]); what the database reports of it.
-    pub async fn execute(&self, query: Statement<'_, DB>) -> Result<DB::QueryResult, RepositoryError> {
+    /// Runs `statement`, a write that is atomic by itself, on a session of its own once it
+    /// is this writer's turn (see [`WriteGate`]); what the database reports of it.
+    pub async fn execute(&self, statement: Statement<DB>) -> Result<DB::QueryResult, RepositoryError> {
         let _turn = self.writers.enter().await?;
         let mut session = self.session().await?;
-        let done = session.execute(query).await?;
-        session.finish().await?;
+        let done = session.execute(statement).await?;
+        session.finish();
         Ok(done)
     }
 
     /// Waits for a writer's turn (see [`WriteGate`]), then opens a write transaction.
     pub async fn begin_write(&self) -> Result<WriteTransaction<'_, DB>, RepositoryError> {
         let turn = self.writers.enter().await?;
-        WriteTransaction::begin(self.lease().await?, self.prepared, DB::BEGIN_WRITE, turn).await
+        WriteTransaction::begin(self.lease().await?, DB::BEGIN_WRITE, turn).await
     }
 
     /// One round trip, for readiness.
@@ -137,8 +154,9 @@ where
         options: <DB::Connection as Connection>::Options,
         settings: &PoolSettings,
         writers: WriteGate,
+        check: Option<lease::Check<DB>>,
     ) -> Result<Self, crate::ConnectError> {
-        let pool = crate::pool::build(ConnectionManager::new(options), settings)?;
+        let pool = crate::pool::build(ConnectionManager::new(options, check), settings)?;
         Ok(Self { pool, writers: Arc::new(writers), prepared: settings.prepared_statements() })
     }
 }
@@ -147,7 +165,11 @@ where
 #[cfg(feature = "postgres")]
 pub fn postgres(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx::Postgres>, crate::ConnectError> {
     let writers = WriteGate::new(crate::DatabaseKind::Postgres, settings.acquire_timeout);
-    SqlxDatabase::new(sqlx_options::postgres(url, settings)?, settings, writers)
+    // Behind a transaction pooler, statements carry their values as literals (see
+    // `statement.rs`), which are exact only with standard strings.
+    let check: Option<lease::Check<sqlx::Postgres>> =
+        (!settings.prepared_statements()).then_some(|conn| Box::pin(check_standard_strings(conn)));
+    SqlxDatabase::new(sqlx_options::postgres(url, settings)?, settings, writers, check)
 }
 
 /// The pool for a SQLite URL. Writers queue in the [`WriteGate`], then wait for SQLite's
@@ -155,7 +177,7 @@ pub fn postgres(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx:
 #[cfg(feature = "sqlite")]
 pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx::Sqlite>, crate::ConnectError> {
     let writers = WriteGate::new(crate::DatabaseKind::Sqlite, settings.acquire_timeout);
-    SqlxDatabase::new(sqlx_options::sqlite(url, settings)?, settings, writers)
+    SqlxDatabase::new(sqlx_options::sqlite(url, settings)?, settings, writers, None)
 }
 
 /// Sorts sqlx errors into "try again later" and "bug": the web layer answers 503 for

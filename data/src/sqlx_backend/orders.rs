@@ -6,7 +6,7 @@
 //! `#[duplicate_item]` attribute stamps the one `impl` below out for `sqlx::Postgres` and
 //! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
 
-use super::{SqlxDatabase, WriteTransaction};
+use super::{SqlxDatabase, Statement, WriteTransaction};
 #[cfg(feature = "sqlite")]
 use crate::sql::INSERT_ORDER;
 use crate::sql::{INSERT_ITEMS, SELECT_ORDER, SELECT_PAGE};
@@ -17,7 +17,6 @@ use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository,
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use duplicate::duplicate_item;
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 const ORDER_COLUMNS: &str = "id, status, created, updated";
@@ -45,14 +44,14 @@ impl<DB: sqlx::Database> SqlxOrders<DB> {
 }
 
 /// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (one
-/// round trip, no explicit transaction: a statement is atomic). Behind a transaction
-/// pooler, the session wraps it in one, since sqlx parses and executes an unnamed
-/// statement in two round trips that must reach the same server connection: see `Pooler`.
+/// round trip, no explicit transaction: a statement is atomic).
 #[cfg(feature = "postgres")]
 impl SqlxOrders<sqlx::Postgres> {
     async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         let items = ItemColumns::of(&order.items);
-        let insert = sqlx::query(INSERT_ORDER_WITH_ITEMS)
+        let insert = self
+            .db
+            .statement(INSERT_ORDER_WITH_ITEMS)
             .bind(DbUuid(order.id))
             .bind(order.status.as_str())
             .bind(DbTime(order.created))
@@ -72,7 +71,9 @@ impl SqlxOrders<sqlx::Postgres> {
 impl SqlxOrders<sqlx::Sqlite> {
     async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
         let mut tx = self.db.begin_write().await?;
-        let insert = sqlx::query(INSERT_ORDER)
+        let insert = self
+            .db
+            .statement(INSERT_ORDER)
             .bind(DbUuid(order.id))
             .bind(order.status.as_str())
             .bind(DbTime(order.created))
@@ -120,12 +121,14 @@ impl OrdersRepository for SqlxOrders<Db> {
     }
 
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
-        let select = sqlx::query_as(SELECT_ORDER).bind(DbUuid(id)).bind(owner.as_str());
+        let select = self.db.statement(SELECT_ORDER).bind(DbUuid(id)).bind(owner.as_str());
         Ok(orders_from(self.db.fetch_all(select).await?)?.pop())
     }
 
     async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
-        let select = sqlx::query_as(SELECT_PAGE)
+        let select = self
+            .db
+            .statement(SELECT_PAGE)
             .bind(owner.as_str())
             .bind(filter.cancelled)
             .bind(Status::Cancelled.as_str())
@@ -143,12 +146,12 @@ impl OrdersRepository for SqlxOrders<Db> {
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let mut tx = self.db.begin_write().await?;
-        let mut update = QueryBuilder::<Db>::new("UPDATE orders SET updated = ");
+        let mut update = self.db.building("UPDATE orders SET updated = ");
         update.push_bind(DbTime(at));
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
             return self.refusal(tx, owner, id).await;
         };
-        tx.execute(sqlx::query(DELETE_ITEMS).bind(DbUuid(id))).await?;
+        tx.execute(self.db.statement(DELETE_ITEMS).bind(DbUuid(id))).await?;
         self.insert_items(&mut tx, id, items).await?;
         tx.commit().await?;
         row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
@@ -163,18 +166,18 @@ impl OrdersRepository for SqlxOrders<Db> {
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let mut tx = self.db.begin_write().await?;
-        let mut update = QueryBuilder::<Db>::new("UPDATE orders SET status = ");
+        let mut update = self.db.building("UPDATE orders SET status = ");
         update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
             return self.refusal(tx, owner, id).await;
         };
-        let items = tx.fetch_all(sqlx::query_as(SELECT_ITEMS).bind(DbUuid(id))).await?;
+        let items = tx.fetch_all(self.db.statement(SELECT_ITEMS).bind(DbUuid(id))).await?;
         tx.commit().await?;
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
     async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
-        let done = self.db.execute(sqlx::query(DELETE_ORDER).bind(DbUuid(id)).bind(owner.as_str())).await?;
+        let done = self.db.execute(self.db.statement(DELETE_ORDER).bind(DbUuid(id)).bind(owner.as_str())).await?;
         Ok(done.rows_affected() > 0)
     }
 }
@@ -192,19 +195,18 @@ impl SqlxOrders<Db> {
     async fn guarded(
         &self,
         tx: &mut WriteTransaction<'_, Db>,
-        mut update: QueryBuilder<Db>,
+        mut update: Statement<Db>,
         owner: &Owner,
         id: Uuid,
         allowed: &[Status],
     ) -> Result<Option<OrderRow>, RepositoryError> {
-        update.push(" WHERE id = ").push_bind(DbUuid(id)).push(" AND owner = ").push_bind(owner.as_str().to_owned());
+        update.push(" WHERE id = ").push_bind(DbUuid(id)).push(" AND owner = ").push_bind(owner.as_str());
         update.push(" AND status IN (");
-        let mut statuses = update.separated(", ");
-        for status in allowed {
-            statuses.push_bind(status.as_str());
+        for (i, status) in allowed.iter().enumerate() {
+            update.push(if i == 0 { "" } else { ", " }).push_bind(status.as_str());
         }
         update.push(") RETURNING ").push(ORDER_COLUMNS);
-        tx.fetch_optional(update.build_query_as()).await
+        tx.fetch_optional(update).await
     }
 
     /// Why a guarded write did not apply: no such order, or its status. Ends `tx`, which
@@ -215,7 +217,7 @@ impl SqlxOrders<Db> {
         owner: &Owner,
         id: Uuid,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let select = sqlx::query_as(SELECT_STATUS).bind(DbUuid(id)).bind(owner.as_str());
+        let select = self.db.statement(SELECT_STATUS).bind(DbUuid(id)).bind(owner.as_str());
         let status: Option<(String,)> = tx.fetch_optional(select).await?;
         tx.rollback().await?;
         storage::refusal(status.map(|(status,)| status)).map_err(corrupt)
@@ -231,14 +233,12 @@ impl SqlxOrders<Db> {
         if items.is_empty() {
             return Ok(());
         }
-        let mut insert = QueryBuilder::<Db>::new(INSERT_ITEMS);
-        insert.push_values(positions(items), |mut row, (position, item)| {
-            row.push_bind(DbUuid(id))
-                .push_bind(position)
-                .push_bind(item.product.as_str())
-                .push_bind(item.size.as_str())
-                .push_bind(item.quantity);
-        });
-        tx.execute(insert.build()).await.map(drop)
+        let mut insert = self.db.building(INSERT_ITEMS);
+        for (position, item) in positions(items) {
+            insert.push(if position == 0 { "VALUES (" } else { ", (" });
+            insert.push_bind(DbUuid(id)).push(", ").push_bind(position).push(", ").push_bind(item.product.as_str());
+            insert.push(", ").push_bind(item.size.as_str()).push(", ").push_bind(item.quantity).push(")");
+        }
+        tx.execute(insert).await.map(drop)
     }
 }

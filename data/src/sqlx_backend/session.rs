@@ -1,23 +1,16 @@
-//! How a repository runs its statements: on a [`Session`] (reads and single-statement
+//! How a repository runs its [`Statement`]s: on a [`Session`] (reads and single-statement
 //! writes) or a [`WriteTransaction`], through the three methods they share —
 //! [`fetch_all`](Session::fetch_all), [`fetch_optional`](Session::fetch_optional) and
-//! [`execute`](Session::execute). Each prepares the statement as the connection allows
-//! (named and cached, or unnamed behind a transaction pooler) and sorts its error with
-//! [`classify`], so a repository method is its SQL, its binds and its result.
+//! [`execute`](Session::execute). Each runs the statement in the form its connection
+//! runs best and sorts its error with [`classify`], so a repository method is its SQL, its
+//! binds and its result.
 
 use super::classify;
 use super::lease::Lease;
+use super::statement::{Form, Statement, inlined};
 use crate::write_gate::Turn;
 use app_service::RepositoryError;
-use sqlx::database::HasStatementCache;
-use sqlx::query::{Query, QueryAs};
-use sqlx::{Executor, FromRow, IntoArguments};
-
-/// A statement of database `DB` with its binds, from `sqlx::query`.
-pub type Statement<'q, DB> = Query<'q, DB, <DB as sqlx::Database>::Arguments>;
-
-/// A statement of database `DB` whose rows are read as `O`, from `sqlx::query_as`.
-pub type StatementAs<'q, DB, O> = QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>;
+use sqlx::{AssertSqlSafe, Executor, FromRow, IntoArguments};
 
 /// Runs one of the transaction statements (`BEGIN`, `COMMIT`, `ROLLBACK`) on `conn`.
 pub(super) async fn run<DB>(conn: &mut DB::Connection, statement: &'static str) -> Result<(), RepositoryError>
@@ -42,33 +35,19 @@ where
     Ok(())
 }
 
-/// A connection for reads and single-statement writes: a pooled connection as it is, or,
-/// behind a transaction pooler, a transaction on one (see [`Pooler`](crate::Pooler)).
-/// Dropped without [`finish`](Self::finish), it closes its connection.
+/// A connection for reads and single-statement writes. Dropped without
+/// [`finish`](Self::finish), it closes its connection.
 pub struct Session<DB: sqlx::Database> {
     lease: Lease<DB>,
-    /// Whether statements are prepared once and cached by name on this connection.
-    prepared: bool,
-    /// Behind a transaction pooler: a transaction is open, so that a statement's two
-    /// round trips reach one server connection.
-    in_transaction: bool,
 }
 
-impl<DB: sqlx::Database + HasStatementCache> Session<DB>
+impl<DB: sqlx::Database> Session<DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
 {
-    /// A session on `lease`, opening a transaction on it if `in_transaction`.
-    pub(super) async fn open(
-        mut lease: Lease<DB>,
-        prepared: bool,
-        in_transaction: bool,
-    ) -> Result<Self, RepositoryError> {
-        if in_transaction {
-            run(lease.conn(), "BEGIN").await?;
-        }
-        Ok(Self { lease, prepared, in_transaction })
+    pub(super) fn new(lease: Lease<DB>) -> Self {
+        Self { lease }
     }
 
     /// The connection itself, for what the methods below do not cover (a raw statement,
@@ -77,32 +56,73 @@ where
         self.lease.conn()
     }
 
-    /// Every row of `query`.
-    pub async fn fetch_all<O>(&mut self, query: StatementAs<'_, DB, O>) -> Result<Vec<O>, RepositoryError>
+    /// Every row of `statement`.
+    pub async fn fetch_all<O>(&mut self, statement: Statement<DB>) -> Result<Vec<O>, RepositoryError>
     where
         O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
     {
-        query.persistent(self.prepared).fetch_all(self.lease.conn()).await.map_err(classify)
+        let conn = self.lease.conn();
+        let rows = match statement.form {
+            Form::Bound(query) => query.try_map(from_row).fetch_all(conn).await,
+            Form::Built(mut builder) => builder.build().try_map(from_row).fetch_all(conn).await,
+            Form::Inline { sql, literals } => {
+                let rows = raw(&sql, &literals)?.fetch_all(conn).await;
+                rows.and_then(|rows| rows.iter().map(O::from_row).collect())
+            }
+            Form::Invalid(why) => return Err(invalid(why)),
+        };
+        rows.map_err(classify)
     }
 
-    /// The first row of `query`, if there is one.
-    pub async fn fetch_optional<O>(&mut self, query: StatementAs<'_, DB, O>) -> Result<Option<O>, RepositoryError>
+    /// The first row of `statement`, if there is one.
+    pub async fn fetch_optional<O>(&mut self, statement: Statement<DB>) -> Result<Option<O>, RepositoryError>
     where
         O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
     {
-        query.persistent(self.prepared).fetch_optional(self.lease.conn()).await.map_err(classify)
+        let conn = self.lease.conn();
+        let row = match statement.form {
+            Form::Bound(query) => query.try_map(from_row).fetch_optional(conn).await,
+            Form::Built(mut builder) => builder.build().try_map(from_row).fetch_optional(conn).await,
+            Form::Inline { sql, literals } => {
+                let row = raw(&sql, &literals)?.fetch_optional(conn).await;
+                row.and_then(|row| row.as_ref().map(O::from_row).transpose())
+            }
+            Form::Invalid(why) => return Err(invalid(why)),
+        };
+        row.map_err(classify)
     }
 
-    /// Runs `query`; what the database reports of it (`rows_affected()`).
-    pub async fn execute(&mut self, query: Statement<'_, DB>) -> Result<DB::QueryResult, RepositoryError> {
-        query.persistent(self.prepared).execute(self.lease.conn()).await.map_err(classify)
+    /// Runs `statement`; what the database reports of it (`rows_affected()`).
+    pub async fn execute(&mut self, statement: Statement<DB>) -> Result<DB::QueryResult, RepositoryError> {
+        let conn = self.lease.conn();
+        let done = match statement.form {
+            Form::Bound(query) => query.execute(conn).await,
+            Form::Built(mut builder) => builder.build().execute(conn).await,
+            Form::Inline { sql, literals } => raw(&sql, &literals)?.execute(conn).await,
+            Form::Invalid(why) => return Err(invalid(why)),
+        };
+        done.map_err(classify)
     }
 
-    /// Ends the session: commits the transaction, if there is one, and gives the
-    /// connection back.
-    pub async fn finish(self) -> Result<(), RepositoryError> {
-        release(self.lease, self.in_transaction.then_some("COMMIT")).await
+    /// Ends the session: gives the connection back to the pool.
+    pub fn finish(self) {
+        self.lease.release();
     }
+}
+
+fn from_row<R: sqlx::Row, O: for<'r> FromRow<'r, R>>(row: R) -> Result<O, sqlx::Error> {
+    O::from_row(&row)
+}
+
+/// An inline statement with its literals written in, as one simple query.
+fn raw(sql: &str, literals: &[String]) -> Result<sqlx::RawSql, RepositoryError> {
+    let text = inlined(sql, literals).map_err(invalid)?;
+    Ok(sqlx::raw_sql(AssertSqlSafe(text)))
+}
+
+/// A statement that could not be made: a bug, or a value no literal can carry.
+fn invalid(why: &'static str) -> RepositoryError {
+    RepositoryError::Internal(why.into())
 }
 
 /// A write transaction that holds the writer's turn until it ends or is dropped. Its
@@ -121,12 +141,11 @@ where
     /// Opens a transaction with `begin` on `lease`, holding `turn` until it ends.
     pub(super) async fn begin(
         mut lease: Lease<DB>,
-        prepared: bool,
         begin: &'static str,
         turn: Turn<'db>,
     ) -> Result<Self, RepositoryError> {
         run(lease.conn(), begin).await?;
-        Ok(Self { session: Session { lease, prepared, in_transaction: true }, _turn: turn })
+        Ok(Self { session: Session { lease }, _turn: turn })
     }
 
     /// Commits, then gives the turn to the next writer.

@@ -1,0 +1,150 @@
+//! [`Statement`]: a statement and its values, in the form its connection runs best.
+//!
+//! On a direct connection the values are bound as parameters and the statement is
+//! prepared once per connection and cached by name: later runs are one round trip. Behind
+//! a transaction pooler nothing may be kept by name, and sqlx runs an unnamed prepared
+//! statement in two round trips (parse and describe, then bind and execute) that the pooler
+//! may send to two different server connections. There the values are written into the
+//! text as literals ([`literal`](super::literal), one encoder per type) and the statement
+//! goes as one simple query: one round trip, no transaction around it.
+
+use super::literal::{Literal, LiteralError};
+use sqlx::query::Query;
+use sqlx::{Encode, QueryBuilder, Type};
+
+/// A statement and its values, made by [`SqlxDatabase::statement`](super::SqlxDatabase::statement)
+/// (SQL with its own `$1`, `$2`… placeholders, then [`bind`](Self::bind) once per
+/// placeholder, in order) or [`SqlxDatabase::building`](super::SqlxDatabase::building) (SQL
+/// built in pieces with [`push`](Self::push) and [`push_bind`](Self::push_bind)); run by a
+/// [`Session`](super::Session).
+pub struct Statement<DB: sqlx::Database> {
+    pub(super) form: Form<DB>,
+}
+
+pub(super) enum Form<DB: sqlx::Database> {
+    /// SQL with its placeholders, the values bound as parameters.
+    Bound(Query<'static, DB, DB::Arguments>),
+    /// SQL built in pieces, the values bound as parameters.
+    Built(QueryBuilder<DB>),
+    /// SQL whose placeholders stand for `literals` (`$1` for the first), written in
+    /// when it runs.
+    Inline { sql: String, literals: Vec<String> },
+    /// A value that cannot be written as a literal (see [`LiteralError`]), or a method of
+    /// the other way of making a statement: the statement fails when it runs.
+    Invalid(&'static str),
+}
+
+impl<DB: sqlx::Database> Statement<DB> {
+    pub(super) fn bound(sql: &'static str) -> Self {
+        Self { form: Form::Bound(sqlx::query(sql)) }
+    }
+
+    pub(super) fn built(start: &'static str) -> Self
+    where
+        DB::Arguments: Default,
+    {
+        Self { form: Form::Built(QueryBuilder::new(start)) }
+    }
+
+    pub(super) fn inline(sql: &'static str) -> Self {
+        Self { form: Form::Inline { sql: sql.to_owned(), literals: Vec::new() } }
+    }
+
+    /// Gives `value` to the next of the statement's own placeholders.
+    pub fn bind<'t, T>(mut self, value: T) -> Self
+    where
+        T: Encode<'t, DB> + Type<DB> + Literal,
+    {
+        self.form = match self.form {
+            Form::Bound(query) => Form::Bound(query.bind(value)),
+            Form::Inline { sql, mut literals } => match literal(&value) {
+                Ok(text) => {
+                    literals.push(text);
+                    Form::Inline { sql, literals }
+                }
+                Err(LiteralError) => Form::Invalid(NUL),
+            },
+            Form::Built(_) => Form::Invalid("`bind` on a statement built with `push_bind`"),
+            invalid @ Form::Invalid(_) => invalid,
+        };
+        self
+    }
+
+    /// Appends `sql`, which holds no values, to a statement being built.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        match &mut self.form {
+            Form::Built(builder) => {
+                builder.push(sql);
+            }
+            Form::Inline { sql: text, .. } => text.push_str(sql),
+            form @ Form::Bound(_) => *form = Form::Invalid("`push` on a statement with its own placeholders"),
+            Form::Invalid(_) => {}
+        }
+        self
+    }
+
+    /// Appends a placeholder for `value` to a statement being built.
+    pub fn push_bind<'t, T>(&mut self, value: T) -> &mut Self
+    where
+        T: Encode<'t, DB> + Type<DB> + Literal,
+    {
+        match &mut self.form {
+            Form::Built(builder) => {
+                builder.push_bind(value);
+            }
+            Form::Inline { sql, literals } => match literal(&value) {
+                Ok(text) => {
+                    literals.push(text);
+                    sql.push('$');
+                    sql.push_str(&literals.len().to_string());
+                }
+                Err(LiteralError) => self.form = Form::Invalid(NUL),
+            },
+            form @ Form::Bound(_) => *form = Form::Invalid("`push_bind` on a statement with its own placeholders"),
+            Form::Invalid(_) => {}
+        }
+        self
+    }
+}
+
+const NUL: &str = "a text value holds a NUL character";
+
+fn literal(value: &impl Literal) -> Result<String, LiteralError> {
+    let mut text = String::new();
+    value.write_literal(&mut text)?;
+    Ok(text)
+}
+
+/// `sql` with each placeholder `$n` replaced by `literals[n - 1]`. The statements' own SQL
+/// holds `$` only in placeholders; the literals are never scanned, so a `$` in a value
+/// stays where it is.
+pub(super) fn inlined(sql: &str, literals: &[String]) -> Result<String, &'static str> {
+    let mut text = String::with_capacity(sql.len() + literals.iter().map(String::len).sum::<usize>());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        text.push_str(&rest[..at]);
+        let digits = rest[at + 1..].find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len() - at - 1);
+        let number: usize = rest[at + 1..at + 1 + digits].parse().map_err(|_| "a `$` that is no placeholder")?;
+        let value = number.checked_sub(1).and_then(|i| literals.get(i)).ok_or("a placeholder with no value")?;
+        text.push_str(value);
+        rest = &rest[at + 1 + digits..];
+    }
+    text.push_str(rest);
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_take_their_values_in_any_order_and_values_are_not_rescanned() {
+        let literals = ["'a$2'::text".to_owned(), "'b'::text".to_owned()];
+        assert_eq!(
+            inlined("$2 = $1 OR $2 IS NULL", &literals).unwrap(),
+            "'b'::text = 'a$2'::text OR 'b'::text IS NULL"
+        );
+        assert_eq!(inlined("LIMIT $10", &literals), Err("a placeholder with no value"));
+        assert_eq!(inlined("$x", &literals), Err("a `$` that is no placeholder"));
+    }
+}
