@@ -106,7 +106,7 @@ async fn run(command: Command) -> Result<(), String> {
         );
     }
     if let app_web::auth::AuthSettings::Provider(provider) = &config.http.auth
-        && provider.issuer == app_web::auth::DEV_ISSUER
+        && provider.issuer == app::dev_token::DEV_ISSUER
     {
         tracing::warn!("accepting development tokens (dev-token): for this machine only, never for deployment");
     }
