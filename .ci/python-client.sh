@@ -25,7 +25,7 @@ log="$work/service.log"
 admin="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 scratch=""
 if sed -n 's/^default = \[\(.*\)\]/\1/p' Cargo.toml | grep -q '"sqlite"'; then
-  database_url="sqlite://$PWD/$work/orders.db"
+  database_url="sqlite://$PWD/$work/service.db"
 else
   scratch="python_client_$$"
   psql -q "$admin" -c "CREATE DATABASE $scratch" >/dev/null

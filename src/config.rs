@@ -13,10 +13,11 @@ use std::str::FromStr;
 use std::time::Duration;
 use strum::{EnumString, VariantNames};
 
-/// Where the service keeps its data when `DATABASE_URL` is not set: a SQLite file next to
-/// where it runs, or, in a build without SQLite, a local Postgres database.
+/// Where the service keeps its data when `DATABASE_URL` is not set: a SQLite file named
+/// after the service (the package), next to where it runs, or, in a build without SQLite,
+/// a local Postgres database.
 #[cfg(feature = "sqlite")]
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://orders.db";
+pub const DEFAULT_DATABASE_URL: &str = concat!("sqlite://", env!("CARGO_PKG_NAME"), ".db");
 /// Where the service keeps its data when `DATABASE_URL` is not set: a local Postgres.
 #[cfg(not(feature = "sqlite"))]
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/orders";
@@ -191,7 +192,7 @@ fn auth_settings<F: Fn(&str) -> Result<String, VarError>>(
                 ));
             }
             check_jwks_url(&jwks_url, local)?;
-            if issuer == app_web::auth::DEV_ISSUER && !local {
+            if issuer == crate::dev_token::DEV_ISSUER && !local {
                 return Err(refused("AUTH_ISSUER", &issuer, "development tokens are for a loopback HOST only"));
             }
             Ok(AuthSettings::Provider(ProviderSettings { jwks_url, issuer, audience, refresh }))
@@ -381,7 +382,8 @@ mod tests {
         assert!(config(&plain).unwrap_err().to_string().starts_with("invalid AUTH_JWKS_URL"));
         let local = [("AUTH_JWKS_URL", "http://127.0.0.1:9000/jwks.json"), provider[1], provider[2]];
         assert!(config(&local).is_ok());
-        let dev = [("AUTH_JWKS_URL", "file:///tmp/jwks.json"), ("AUTH_ISSUER", app_web::auth::DEV_ISSUER), provider[2]];
+        let dev =
+            [("AUTH_JWKS_URL", "file:///tmp/jwks.json"), ("AUTH_ISSUER", crate::dev_token::DEV_ISSUER), provider[2]];
         assert!(config(&dev).is_ok());
         let exposed = [dev[0], dev[1], dev[2], ("HOST", "0.0.0.0")];
         assert!(config(&exposed).unwrap_err().to_string().starts_with("invalid AUTH_JWKS_URL"));

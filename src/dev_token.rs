@@ -7,14 +7,17 @@
 //! listens on a loopback address — and `file://` key sets likewise — so these keys can
 //! never authenticate a deployed service.
 
-use app_web::auth::DEV_ISSUER;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use std::path::{Path, PathBuf};
 
-/// The audience of development tokens.
-pub const DEV_AUDIENCE: &str = "orders-api-dev";
+/// The issuer of development tokens, named after the service (the package). The service
+/// accepts it only while it listens on a loopback address, so a development key set can
+/// never authenticate a deployed service.
+pub const DEV_ISSUER: &str = concat!("urn:", env!("CARGO_PKG_NAME"), ":dev-token:local-only");
+/// The audience of development tokens, named after the service.
+pub const DEV_AUDIENCE: &str = concat!(env!("CARGO_PKG_NAME"), "-dev");
 /// Where the key pair is kept, relative to the working directory.
 const DIR: &str = ".dev-auth";
 const KEY_ID: &str = "dev-1";

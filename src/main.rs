@@ -56,41 +56,54 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command) -> Result<(), String> {
-    if let Command::Openapi = command {
-        let json = app_web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
-        println!("{json}");
-        return Ok(());
-    }
-    if let Command::Docs { out } = command {
-        // Writing files is blocking I/O: done on the threadpool, not on this async thread.
-        let written = tokio::task::spawn_blocking(move || {
-            let files = app_web::site::write(&app_web::docs::Api::new(), &out)
-                .map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
-            Ok::<_, String>(files.into_iter().map(|file| out.join(file).display().to_string()).collect::<Vec<_>>())
-        })
-        .await
-        .map_err(|e| e.to_string())??;
-        for file in written {
-            println!("{file}");
+    match command {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::Openapi => {
+            let json = app_web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
+            println!("{json}");
+            Ok(())
         }
-        return Ok(());
+        Command::Docs { out } => write_docs(out).await,
+        Command::DevToken { sub, minutes } => {
+            // Key files are blocking I/O: done on the threadpool, not on this async thread.
+            let lines = tokio::task::spawn_blocking(move || app::dev_token::export_lines(&sub, minutes))
+                .await
+                .map_err(|e| e.to_string())??;
+            print!("{lines}");
+            Ok(())
+        }
     }
-    if let Command::DevToken { sub, minutes } = command {
-        // Key files are blocking I/O: done on the threadpool, not on this async thread.
-        let lines = tokio::task::spawn_blocking(move || app::dev_token::export_lines(&sub, minutes))
-            .await
-            .map_err(|e| e.to_string())??;
-        print!("{lines}");
-        return Ok(());
+}
+
+async fn write_docs(out: PathBuf) -> Result<(), String> {
+    // Writing files is blocking I/O: done on the threadpool, not on this async thread.
+    let written = tokio::task::spawn_blocking(move || {
+        let files = app_web::site::write(&app_web::docs::Api::new(), &out)
+            .map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
+        Ok::<_, String>(files.into_iter().map(|file| out.join(file).display().to_string()).collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    for file in written {
+        println!("{file}");
     }
+    Ok(())
+}
+
+async fn migrate() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let _flush_logs_on_exit = app::logging::init(config.log_format);
     let url = mask_password(&config.database_url);
-    if let Command::Migrate = command {
-        app::migrate(&config).await.map_err(|e| format!("database {url}: {e}"))?;
-        tracing::info!(database = %url, "migrations applied");
-        return Ok(());
-    }
+    app::migrate(&config).await.map_err(|e| format!("database {url}: {e}"))?;
+    tracing::info!(database = %url, "migrations applied");
+    Ok(())
+}
+
+async fn serve() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let _flush_logs_on_exit = app::logging::init(config.log_format);
+    let url = mask_password(&config.database_url);
     let database = connect(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if config.pool.pooler == app_data::Pooler::Transaction {
         tracing::info!(
@@ -106,7 +119,7 @@ async fn run(command: Command) -> Result<(), String> {
         );
     }
     if let app_web::auth::AuthSettings::Provider(provider) = &config.http.auth
-        && provider.issuer == app_web::auth::DEV_ISSUER
+        && provider.issuer == app::dev_token::DEV_ISSUER
     {
         tracing::warn!("accepting development tokens (dev-token): for this machine only, never for deployment");
     }

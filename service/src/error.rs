@@ -9,9 +9,14 @@ pub enum ServiceError {
     /// The input broke one or more rules; nothing was written.
     #[error("invalid input")]
     Invalid(Vec<Violation>),
-    /// No order has this id.
-    #[error("Order with ID {0} not found")]
-    NotFound(Uuid),
+    /// No `resource` (e.g. "Order") has this id, or not one the caller may see.
+    #[error("{resource} with ID {id} not found")]
+    NotFound {
+        /// What was looked for, as clients read it: "Order".
+        resource: &'static str,
+        /// The id asked for.
+        id: Uuid,
+    },
     /// The order exists but its status does not allow the operation.
     #[error("{action} is not allowed for an order that is {status}")]
     Conflict {

@@ -59,12 +59,10 @@ pub fn now() -> DateTime<Utc> {
 /// from strum's `serialize_all = "lowercase"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Display, EnumString, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "lowercase", parse_err_ty = UnknownName, parse_err_fn = unknown_size)]
+#[allow(missing_docs, reason = "a variant's name is all there is to say about it")]
 pub enum Size {
-    /// Small cup.
     Small,
-    /// Medium cup.
     Medium,
-    /// Big cup.
     Big,
 }
 
@@ -82,10 +80,10 @@ fn unknown_size(name: &str) -> UnknownName {
 /// Life-cycle stage of an order. Transitions are in [`crate::rules`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Display, EnumString, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "lowercase", parse_err_ty = UnknownName, parse_err_fn = unknown_status)]
+#[allow(missing_docs, reason = "only the stages whose name does not say it all are described")]
 pub enum Status {
     /// Placed, not paid yet: the only stage in which items may change.
     Created,
-    /// Paid.
     Paid,
     /// Being prepared.
     Progress,
@@ -93,7 +91,6 @@ pub enum Status {
     Cancelled,
     /// Handed to delivery.
     Dispatched,
-    /// Delivered.
     Delivered,
 }
 

@@ -7,6 +7,9 @@ use crate::rules;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// The resource these use cases serve, as not-found errors name it.
+const RESOURCE: &str = "Order";
+
 /// The orders use cases over any [`OrdersRepository`]. Cheap to clone.
 #[derive(Clone)]
 pub struct OrdersService {
@@ -36,7 +39,7 @@ impl OrdersService {
 
     /// One of `owner`'s orders.
     pub async fn get(&self, owner: &Owner, id: Uuid) -> Result<Order, ServiceError> {
-        self.repository.get(owner, id).await?.ok_or(ServiceError::NotFound(id))
+        self.repository.get(owner, id).await?.ok_or_else(|| not_found(id))
     }
 
     /// Replaces the items of an order that is still `created`.
@@ -48,7 +51,7 @@ impl OrdersService {
 
     /// Deletes an order, whatever its status.
     pub async fn delete(&self, owner: &Owner, id: Uuid) -> Result<(), ServiceError> {
-        if self.repository.delete(owner, id).await? { Ok(()) } else { Err(ServiceError::NotFound(id)) }
+        if self.repository.delete(owner, id).await? { Ok(()) } else { Err(not_found(id)) }
     }
 
     /// Pays an order that is `created`.
@@ -74,10 +77,14 @@ impl OrdersService {
     }
 }
 
+fn not_found(id: Uuid) -> ServiceError {
+    ServiceError::NotFound { resource: RESOURCE, id }
+}
+
 fn settle(id: Uuid, action: &'static str, outcome: GuardedWrite) -> Result<Order, ServiceError> {
     match outcome {
         GuardedWrite::Applied(order) => Ok(order),
-        GuardedWrite::Missing => Err(ServiceError::NotFound(id)),
+        GuardedWrite::Missing => Err(not_found(id)),
         GuardedWrite::Refused(status) => Err(ServiceError::Conflict { action, status }),
     }
 }
@@ -145,10 +152,12 @@ mod tests {
     async fn unknown_ids_are_not_found() {
         let service = service();
         let id = Uuid::new_v4();
-        assert!(matches!(service.get(&alice(), id).await, Err(ServiceError::NotFound(x)) if x == id));
-        assert!(matches!(service.pay(&alice(), id).await, Err(ServiceError::NotFound(_))));
-        assert!(matches!(service.delete(&alice(), id).await, Err(ServiceError::NotFound(_))));
-        assert!(matches!(service.replace_items(&alice(), id, latte()).await, Err(ServiceError::NotFound(_))));
+        let error = service.get(&alice(), id).await.unwrap_err();
+        assert!(matches!(error, ServiceError::NotFound { resource: "Order", id: x } if x == id));
+        assert_eq!(error.to_string(), format!("Order with ID {id} not found"));
+        assert!(matches!(service.pay(&alice(), id).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.delete(&alice(), id).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.replace_items(&alice(), id, latte()).await, Err(ServiceError::NotFound { .. })));
     }
 
     #[tokio::test]
@@ -156,9 +165,9 @@ mod tests {
         let service = service();
         let bob = Owner::new("bob");
         let order = service.create(&alice(), latte()).await.unwrap();
-        assert!(matches!(service.get(&bob, order.id).await, Err(ServiceError::NotFound(_))));
-        assert!(matches!(service.pay(&bob, order.id).await, Err(ServiceError::NotFound(_))));
-        assert!(matches!(service.delete(&bob, order.id).await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service.get(&bob, order.id).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.pay(&bob, order.id).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.delete(&bob, order.id).await, Err(ServiceError::NotFound { .. })));
         assert!(service.list(&bob, page()).await.unwrap().is_empty());
         assert_eq!(service.get(&alice(), order.id).await.unwrap().status, Status::Created, "untouched");
     }

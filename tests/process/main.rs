@@ -245,7 +245,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_cleanly(#[case] backe
     let mut inside = false;
     for _ in 0..2000 {
         let (_, metrics) = request(port, "GET /metrics", &[], "").await.unwrap();
-        let count = metrics.lines().find_map(|l| l.strip_prefix("orders_http_requests_in_flight ")).map(str::trim);
+        let count = metrics.lines().find_map(|l| l.strip_prefix("http_requests_in_flight ")).map(str::trim);
         if count.and_then(|c| c.parse::<u32>().ok()).is_some_and(|c| c >= 21) {
             inside = true;
             break;

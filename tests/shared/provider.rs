@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 
 /// The issuer the test provider signs as.
 pub const ISSUER: &str = "https://id.test/";
-/// The audience its tokens are for.
-pub const AUDIENCE: &str = "orders-api";
+/// The audience its tokens are for: the service, by its package's name.
+pub const AUDIENCE: &str = env!("CARGO_PKG_NAME");
 
 /// A signing key of the test provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

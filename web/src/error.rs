@@ -105,7 +105,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Service(ServiceError::Invalid(_)) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Service(ServiceError::NotFound(_)) | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Service(ServiceError::NotFound { .. }) | Self::NotFound => StatusCode::NOT_FOUND,
             Self::Service(ServiceError::Conflict { .. }) => StatusCode::CONFLICT,
             Self::Service(ServiceError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -71,30 +71,23 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64
 /// Cup size.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[allow(missing_docs, reason = "a variant's name is all there is to say about it")]
 pub enum SizeSchema {
-    /// Small.
     Small,
-    /// Medium.
     Medium,
-    /// Big.
     Big,
 }
 
 /// Status of an order.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[allow(missing_docs, reason = "app_service::Status says what each stage is")]
 pub enum StatusSchema {
-    /// Placed, not paid.
     Created,
-    /// Paid.
     Paid,
-    /// Being prepared.
     Progress,
-    /// Cancelled.
     Cancelled,
-    /// Handed to delivery.
     Dispatched,
-    /// Delivered.
     Delivered,
 }
 

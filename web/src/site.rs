@@ -1,4 +1,4 @@
-//! The API docs as a static site (`orders-api docs --out DIR`), to publish with a release on
+//! The API docs as a static site (the binary's `docs --out DIR`), to publish with a release on
 //! any static file host (GitHub Pages, an S3 bucket) or to open from disk:
 //!
 //! - `index.html` and its files: Swagger UI, from the files compiled into utoipa-swagger-ui;

@@ -123,17 +123,14 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let labels = ["endpoint", "method", "status"];
-        let requests =
-            IntCounterVec::new(Opts::new("orders_http_requests_total", "Total number of HTTP requests"), &labels)?;
+        let requests = IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests served"), &labels)?;
         let durations = HistogramVec::new(
-            HistogramOpts::new("orders_http_requests_duration_seconds", "HTTP request duration in seconds"),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request duration in seconds"),
             &labels,
         )?;
-        let in_flight = IntGauge::new("orders_http_requests_in_flight", "Requests being served")?;
-        let pool = IntGaugeVec::new(
-            Opts::new("orders_db_pool_connections", "Database pool connections by state"),
-            &["state"],
-        )?;
+        let in_flight = IntGauge::new("http_requests_in_flight", "HTTP requests being served")?;
+        let pool =
+            IntGaugeVec::new(Opts::new("db_pool_connections", "Database pool connections by state"), &["state"])?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(durations.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;

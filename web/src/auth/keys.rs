@@ -19,7 +19,6 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A verification key and the algorithm the provider declared for it, if any.
 pub struct Key {
-    /// The key.
     pub decoding: DecodingKey,
     /// The JWK's `alg`; a token must use it when it is given.
     pub algorithm: Option<Algorithm>,

@@ -30,11 +30,6 @@ pub use keys::KeySource;
 /// The owner of every order when the service runs without authentication.
 pub const OPEN_OWNER: &str = "anonymous";
 
-/// The issuer of the tokens that `dev-token` makes for local development. The service
-/// accepts it only while it listens on a loopback address, so a development key set can
-/// never authenticate a deployed service.
-pub const DEV_ISSUER: &str = "urn:orders-api:dev-token:local-only";
-
 /// How callers are authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum AuthSettings {
