@@ -48,6 +48,23 @@ macro_rules! with_pool {
     };
 }
 
+/// The repository of one resource on whichever backend `$pool` holds, made from the pool
+/// by the backend's repository type (`$sqlx` or `$diesel`) and its `new`.
+macro_rules! repository {
+    ($pool:expr, $sqlx:ident, $diesel:ident) => {
+        match $pool {
+            #[cfg(all(feature = "sqlx", feature = "postgres"))]
+            Pool::SqlxPostgres(db) => Arc::new($sqlx::new(db.clone())),
+            #[cfg(all(feature = "sqlx", feature = "sqlite"))]
+            Pool::SqlxSqlite(db) => Arc::new($sqlx::new(db.clone())),
+            #[cfg(all(feature = "diesel", feature = "postgres"))]
+            Pool::DieselPostgres(db) => Arc::new($diesel::new(db.clone())),
+            #[cfg(all(feature = "diesel", feature = "sqlite"))]
+            Pool::DieselSqlite(db) => Arc::new($diesel::new(db.clone())),
+        }
+    };
+}
+
 impl Database {
     /// Applies the migrations to `url`'s database, then opens the pool on it.
     pub async fn connect(url: &str, backend: Backend, settings: &PoolSettings) -> Result<Self, ConnectError> {
@@ -87,18 +104,9 @@ impl Database {
 
     /// The orders repository on this database.
     ///
-    /// A new resource adds a method like this one, with one arm per backend and database.
+    /// A new resource adds a method like this one, naming its repository on each backend.
     pub fn orders(&self) -> Arc<dyn OrdersRepository> {
-        match &self.pool {
-            #[cfg(all(feature = "sqlx", feature = "postgres"))]
-            Pool::SqlxPostgres(db) => Arc::new(SqlxOrders::new(db.clone())),
-            #[cfg(all(feature = "sqlx", feature = "sqlite"))]
-            Pool::SqlxSqlite(db) => Arc::new(SqlxOrders::new(db.clone())),
-            #[cfg(all(feature = "diesel", feature = "postgres"))]
-            Pool::DieselPostgres(db) => Arc::new(DieselOrders::new(db.clone())),
-            #[cfg(all(feature = "diesel", feature = "sqlite"))]
-            Pool::DieselSqlite(db) => Arc::new(DieselOrders::new(db.clone())),
-        }
+        repository!(&self.pool, SqlxOrders, DieselOrders)
     }
 
     /// Closes the pool; call once, at shutdown, after in-flight requests have finished.
