@@ -81,8 +81,8 @@ enum Segment {
 
 impl Api {
     /// Collects the document from the registered handlers, for a service that
-    /// authenticates callers as `auth` says: in open mode, without the bearer token (see
-    /// [`without_tokens`]).
+    /// authenticates callers as `auth` says: in open mode, no operation requires a bearer
+    /// token or answers 401, and no security scheme is declared.
     pub fn new(auth: &AuthSettings) -> Self {
         let (_, mut doc) = actix_web::App::new()
             .into_utoipa_app()
