@@ -87,8 +87,8 @@ async fn write_docs(out: PathBuf) -> Result<(), String> {
     let api = documented_api()?;
     // Writing files is blocking I/O: done on the threadpool, not on this async thread.
     let written = tokio::task::spawn_blocking(move || {
-        let files = app_web::site::write(&api, &out)
-            .map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
+        let files =
+            app_web::site::write(&api, &out).map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
         Ok::<_, String>(files.into_iter().map(|file| out.join(file).display().to_string()).collect::<Vec<_>>())
     })
     .await
