@@ -60,7 +60,7 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
         Command::Openapi => {
-            let json = app_web::docs::Api::new().doc.to_pretty_json().map_err(|e| e.to_string())?;
+            let json = documented_api()?.doc.to_pretty_json().map_err(|e| e.to_string())?;
             println!("{json}");
             Ok(())
         }
@@ -76,11 +76,19 @@ async fn run(command: Command) -> Result<(), String> {
     }
 }
 
+/// The API as the environment configures it, for `openapi` and `docs`: their document
+/// asks for a bearer token only where `serve` would (`AUTH_*` set).
+fn documented_api() -> Result<app_web::docs::Api, String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    Ok(app_web::docs::Api::new(&config.http.auth))
+}
+
 async fn write_docs(out: PathBuf) -> Result<(), String> {
+    let api = documented_api()?;
     // Writing files is blocking I/O: done on the threadpool, not on this async thread.
     let written = tokio::task::spawn_blocking(move || {
-        let files = app_web::site::write(&app_web::docs::Api::new(), &out)
-            .map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
+        let files =
+            app_web::site::write(&api, &out).map_err(|e| format!("cannot write the docs to {}: {e}", out.display()))?;
         Ok::<_, String>(files.into_iter().map(|file| out.join(file).display().to_string()).collect::<Vec<_>>())
     })
     .await

@@ -167,7 +167,8 @@ async fn swagger_ui_renders_from_the_service_alone() {
     server.stop().await;
 }
 
-/// `docs --out DIR`, run as a user runs it; the directory and the files it printed.
+/// `docs --out DIR`, run as a user runs it (no `AUTH_*`: the open-mode document); the
+/// directory and the files it printed.
 async fn write_site() -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("site");
@@ -202,7 +203,10 @@ async fn the_static_site_has_every_file_its_pages_load() {
     }
     let written: Value =
         serde_json::from_slice(&std::fs::read(site.join("openapi.json")).expect("openapi.json")).expect("JSON");
-    assert_eq!(written, serde_json::to_value(app_web::docs::Api::new().doc).expect("the document"));
+    assert_eq!(
+        written,
+        serde_json::to_value(app_web::docs::Api::new(&app_web::auth::AuthSettings::Open).doc).expect("the document")
+    );
 }
 
 #[actix_web::test]

@@ -360,3 +360,26 @@ async fn a_dev_token_works_against_a_service_started_with_its_settings() {
     service.terminate();
     assert!(service.exit_status().await.success());
 }
+
+/// `openapi` prints the document of the service the environment configures: a bearer
+/// token on the orders operations only with an identity provider (`AUTH_*`), none in open
+/// mode. (`docs --out` writes the same document; see tests/browser.)
+#[tokio::test]
+async fn the_openapi_command_asks_for_a_token_only_with_a_provider() {
+    let provider = [
+        ("AUTH_JWKS_URL", "https://id.example/.well-known/jwks.json"),
+        ("AUTH_ISSUER", "https://id.example/"),
+        ("AUTH_AUDIENCE", "orders"),
+    ];
+    for (env, expected) in
+        [(&[][..], serde_json::Value::Null), (&provider[..], serde_json::json!([{"bearerAuth": []}]))]
+    {
+        let mut command = Command::new(env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME"))));
+        command.arg("openapi").env_clear().current_dir(env!("CARGO_TARGET_TMPDIR")).envs(env.iter().copied());
+        let output = tokio::time::timeout(PATIENCE, command.output()).await.expect("in time").expect("openapi runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON document");
+        assert_eq!(doc["paths"]["/orders"]["post"]["security"], expected, "with {env:?}");
+        assert_eq!(doc["paths"]["/health"]["get"]["security"], serde_json::Value::Null);
+    }
+}

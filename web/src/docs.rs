@@ -3,13 +3,19 @@
 //! The document is collected from the handlers' `#[utoipa::path]` attributes as they are
 //! registered (see [`crate::handlers::routes`]). The same document decides between 404
 //! and 405 for unmatched requests, so the docs and the router cannot disagree.
+//!
+//! It describes the service as configured: with an identity provider, the orders
+//! operations require a bearer token; without one (open mode) no token is asked for or
+//! looked at, and the document says so (see [`Api::new`]).
 
+use crate::auth::AuthSettings;
 use crate::error::ApiError;
 use crate::schemas::{ErrorBody, ValidationErrorBody};
 use crate::{AppState, handlers};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa::OpenApi;
 use utoipa::openapi::PathItem;
+use utoipa::openapi::path::Operation;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -43,6 +49,7 @@ pub const BEARER_AUTH: &str = "bearerAuth";
 
 /// Declares the `bearerAuth` scheme (a JWT from the identity provider), so Swagger UI's
 /// *Authorize* button can send one; operations opt in with `security(("bearerAuth" = []))`.
+/// In open mode [`Api::new`] takes the scheme and the requirements out again.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -73,13 +80,18 @@ enum Segment {
 }
 
 impl Api {
-    /// Collects the document from the registered handlers.
-    pub fn new() -> Self {
-        let (_, doc) = actix_web::App::new()
+    /// Collects the document from the registered handlers, for a service that
+    /// authenticates callers as `auth` says: in open mode, no operation requires a bearer
+    /// token or answers 401, and no security scheme is declared.
+    pub fn new(auth: &AuthSettings) -> Self {
+        let (_, mut doc) = actix_web::App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .configure(handlers::routes)
             .split_for_parts();
+        if *auth == AuthSettings::Open {
+            without_tokens(&mut doc);
+        }
         let routes = doc
             .paths
             .paths
@@ -111,10 +123,28 @@ impl Api {
     }
 }
 
-impl Default for Api {
-    fn default() -> Self {
-        Self::new()
+/// The document of a service in open mode, which neither asks for a token nor looks at
+/// one sent (every caller is [`crate::auth::OPEN_OWNER`]): no operation requires one, and
+/// none answers 401, which only a missing or invalid token causes. The `bearerAuth` scheme
+/// goes too, so Swagger UI offers no *Authorize* button and shows no lock, and generated
+/// clients ask for no token. (An optional requirement, `[{}, {"bearerAuth": []}]`, would
+/// still say that a token means something here.)
+fn without_tokens(doc: &mut utoipa::openapi::OpenApi) {
+    doc.security = None;
+    for item in doc.paths.paths.values_mut() {
+        for operation in operations_mut(item) {
+            if operation.security.take().is_some() {
+                operation.responses.responses.remove("401");
+            }
+        }
     }
+    if let Some(components) = &mut doc.components {
+        components.security_schemes.remove(BEARER_AUTH);
+    }
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
 }
 
 fn allowed_methods(item: &PathItem) -> String {

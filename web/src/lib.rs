@@ -80,7 +80,7 @@ pub struct AppState {
 
 impl AppState {
     /// State for an app over `orders` on the database `health` reports on: builds the
-    /// OpenAPI document and the metrics.
+    /// OpenAPI document (for `http.auth`) and the metrics.
     pub fn new(
         orders: OrdersService,
         health: Arc<dyn StorageHealth>,
@@ -88,7 +88,8 @@ impl AppState {
     ) -> Result<Self, prometheus::Error> {
         let metrics = telemetry::Metrics::new()?;
         let auth = Arc::new(auth::Auth::new(&http.auth));
-        Ok(Self { orders, health, http: Arc::new(http), api: Arc::new(docs::Api::new()), metrics, auth })
+        let api = Arc::new(docs::Api::new(&http.auth));
+        Ok(Self { orders, health, http: Arc::new(http), api, metrics, auth })
     }
 }
 
