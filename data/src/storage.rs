@@ -61,6 +61,7 @@ pub struct OrderRow {
     pub status: String,
     pub created: DbTime,
     pub updated: DbTime,
+    pub version: i64,
 }
 
 /// The columns of `order_items` that make an [`OrderItem`], in this order.
@@ -93,6 +94,7 @@ impl OrderRow {
             updated: self.updated.0,
             status: self.status.parse()?,
             items,
+            version: self.version,
         })
     }
 }
@@ -117,11 +119,12 @@ pub fn assemble(rows: impl IntoIterator<Item = (OrderRow, Option<ItemRow>)>) -> 
     Ok(orders)
 }
 
-/// Why a guarded write did not apply, from the order's stored status (`None`: no order).
-pub fn refusal(status: Option<String>) -> Result<GuardedWrite, CorruptRow> {
-    Ok(match status {
+/// Why a guarded write did not apply, from the order's stored status and version
+/// (`None`: no order).
+pub fn refusal(found: Option<(String, i64)>) -> Result<GuardedWrite, CorruptRow> {
+    Ok(match found {
         None => GuardedWrite::Missing,
-        Some(status) => GuardedWrite::Refused(status.parse()?),
+        Some((status, version)) => GuardedWrite::Refused { status: status.parse()?, version },
     })
 }
 

@@ -4,7 +4,10 @@
 
 use app_data::testing::{Target, TestDatabase};
 use app_data::{Backend, Database, PoolSettings, all_backends};
-use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Size, Status, StorageHealth};
+use app_service::model::FIRST_VERSION;
+use app_service::{
+    GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, Size, Status, StorageHealth,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use rstest::rstest;
 use rstest_reuse::apply;
@@ -25,6 +28,9 @@ async fn connect(db: &TestDatabase, backend: Backend, settings: PoolSettings) ->
     Database::open(&db.url, backend, &settings).expect("open")
 }
 
+/// A write with no precondition, as the service makes one without `If-Match`.
+const ANY: &Precondition = &Precondition::Unconditional;
+
 fn alice() -> Owner {
     Owner::new("alice")
 }
@@ -34,7 +40,7 @@ fn item(product: &str, size: Size, quantity: i64) -> OrderItem {
 }
 
 fn order_at(created: DateTime<Utc>, items: Vec<OrderItem>) -> Order {
-    Order { id: Uuid::new_v4(), created, updated: created, status: Status::Created, items }
+    Order { id: Uuid::new_v4(), created, updated: created, status: Status::Created, items, version: FIRST_VERSION }
 }
 
 fn new_order() -> Order {
@@ -90,7 +96,7 @@ async fn a_listing_filters_on_cancelled(backend: Backend, target: Target) {
     repo.insert(&alice(), &kept).await.unwrap();
     repo.insert(&alice(), &cancelled).await.unwrap();
     let now = app_service::model::now();
-    repo.set_status(&alice(), cancelled.id, Status::Cancelled, &[Status::Created], now).await.unwrap();
+    repo.set_status(&alice(), cancelled.id, Status::Cancelled, &[Status::Created], ANY, now).await.unwrap();
     let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
     assert_eq!(ids(repo.list(&alice(), all(Some(true))).await.unwrap()), vec![cancelled.id]);
     assert_eq!(ids(repo.list(&alice(), all(Some(false))).await.unwrap()), vec![kept.id]);
@@ -107,17 +113,17 @@ async fn replacing_items_is_guarded_by_status(backend: Backend, target: Target) 
     let items = vec![item("mocha", Size::Medium, 3)];
 
     let GuardedWrite::Applied(updated) =
-        repo.replace_items(&alice(), order.id, &items, &[Status::Created], later).await.unwrap()
+        repo.replace_items(&alice(), order.id, &items, &[Status::Created], ANY, later).await.unwrap()
     else {
         panic!("the replacement should apply")
     };
     assert_eq!((updated.items.clone(), updated.updated, updated.created), (items.clone(), later, order.created));
     assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(updated));
 
-    let refused = repo.replace_items(&alice(), order.id, &[], &[Status::Paid], later).await.unwrap();
-    assert_eq!(refused, GuardedWrite::Refused(Status::Created));
+    let refused = repo.replace_items(&alice(), order.id, &[], &[Status::Paid], ANY, later).await.unwrap();
+    assert_eq!(refused, GuardedWrite::Refused { status: Status::Created, version: FIRST_VERSION + 1 });
     assert_eq!(repo.get(&alice(), order.id).await.unwrap().unwrap().items, items, "a refused write changes nothing");
-    let missing = repo.replace_items(&alice(), Uuid::new_v4(), &items, &[Status::Created], later).await.unwrap();
+    let missing = repo.replace_items(&alice(), Uuid::new_v4(), &items, &[Status::Created], ANY, later).await.unwrap();
     assert_eq!(missing, GuardedWrite::Missing);
 }
 
@@ -129,17 +135,17 @@ async fn status_changes_are_guarded(backend: Backend, target: Target) {
     repo.insert(&alice(), &order).await.unwrap();
     let now = app_service::model::now();
     let GuardedWrite::Applied(paid) =
-        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], now).await.unwrap()
+        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now).await.unwrap()
     else {
         panic!("payment should apply")
     };
     assert_eq!((paid.status, paid.items.clone(), paid.updated), (Status::Paid, order.items.clone(), now));
-    let again = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], now).await.unwrap();
-    assert_eq!(again, GuardedWrite::Refused(Status::Paid));
+    let again = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now).await.unwrap();
+    assert_eq!(again, GuardedWrite::Refused { status: Status::Paid, version: FIRST_VERSION + 1 });
     let cancel = &[Status::Created, Status::Paid, Status::Progress];
-    let cancelled = repo.set_status(&alice(), order.id, Status::Cancelled, cancel, now).await.unwrap();
+    let cancelled = repo.set_status(&alice(), order.id, Status::Cancelled, cancel, ANY, now).await.unwrap();
     assert!(matches!(cancelled, GuardedWrite::Applied(o) if o.status == Status::Cancelled));
-    let missing = repo.set_status(&alice(), Uuid::new_v4(), Status::Paid, &[Status::Created], now).await.unwrap();
+    let missing = repo.set_status(&alice(), Uuid::new_v4(), Status::Paid, &[Status::Created], ANY, now).await.unwrap();
     assert_eq!(missing, GuardedWrite::Missing);
 }
 
@@ -152,7 +158,7 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: T
     let payments = (0..50).map(|_| {
         let repo = Arc::clone(&repo);
         tokio::spawn(async move {
-            repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], app_service::model::now()).await
+            repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, app_service::model::now()).await
         })
     });
     let outcomes = futures::future::join_all(payments).await;
@@ -164,6 +170,89 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: T
     assert_eq!(applied, 1);
 }
 
+/// The version counts the order's states: one more on each write, never on a read or a
+/// refused write, and what a write returns is what reads show.
+#[apply(all_backends)]
+#[tokio::test]
+async fn every_write_and_only_a_write_is_a_new_version(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
+    let order = new_order();
+    repo.insert(&alice(), &order).await.unwrap();
+    let version = |write: GuardedWrite| match write {
+        GuardedWrite::Applied(order) => order.version,
+        other => panic!("the write should apply: {other:?}"),
+    };
+    let now = app_service::model::now();
+    let items = [item("mocha", Size::Small, 1)];
+    let replaced = version(repo.replace_items(&alice(), order.id, &items, &[Status::Created], ANY, now).await.unwrap());
+    assert_eq!(replaced, FIRST_VERSION + 1);
+    repo.set_status(&alice(), order.id, Status::Paid, &[Status::Paid], ANY, now).await.unwrap();
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap().unwrap().version, replaced, "refused: no new version");
+    let paid = version(repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now).await.unwrap());
+    assert_eq!(paid, replaced + 1);
+    assert_eq!(repo.list(&alice(), all(None)).await.unwrap()[0].version, paid);
+}
+
+/// A write limited to versions applies only at one of them; otherwise it changes nothing
+/// and reports the order's status and version.
+#[apply(all_backends)]
+#[tokio::test]
+async fn a_write_at_a_stale_version_changes_nothing(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
+    let order = new_order();
+    repo.insert(&alice(), &order).await.unwrap();
+    let (now, items) = (app_service::model::now(), [item("mocha", Size::Small, 1)]);
+    let (first, second) = (Precondition::AtVersion(vec![FIRST_VERSION]), FIRST_VERSION + 1);
+    let applied = repo.replace_items(&alice(), order.id, &items, &[Status::Created], &first, now).await.unwrap();
+    assert!(matches!(applied, GuardedWrite::Applied(ref o) if o.version == second), "{applied:?}");
+    let stale = GuardedWrite::Refused { status: Status::Created, version: second };
+    assert_eq!(repo.replace_items(&alice(), order.id, &[], &[Status::Created], &first, now).await.unwrap(), stale);
+    assert_eq!(
+        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &first, now).await.unwrap(),
+        stale
+    );
+    let none = Precondition::AtVersion(vec![]);
+    assert_eq!(repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &none, now).await.unwrap(), stale);
+    assert!(!repo.delete(&alice(), order.id, &first).await.unwrap());
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap().unwrap().items, items, "the stale writes changed nothing");
+
+    let (gone, exists) = (Uuid::new_v4(), Precondition::Exists);
+    let missing = repo.set_status(&alice(), gone, Status::Paid, &[Status::Created], &exists, now).await.unwrap();
+    assert_eq!(missing, GuardedWrite::Missing);
+    let either = Precondition::AtVersion(vec![FIRST_VERSION, second]);
+    let paid = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &either, now).await.unwrap();
+    assert!(matches!(paid, GuardedWrite::Applied(ref o) if o.version == second + 1), "{paid:?}");
+    assert!(repo.delete(&alice(), order.id, &Precondition::AtVersion(vec![second + 1])).await.unwrap());
+}
+
+/// Check and write are one step: of 20 writers that all saw the first version, one wins
+/// and the others find the version it wrote.
+#[apply(all_backends)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_at_one_version_apply_once(backend: Backend, target: Target) {
+    let Some((repo, _db)) = repository(backend, target).await else { return };
+    let order = new_order();
+    repo.insert(&alice(), &order).await.unwrap();
+    let writers = (0..20).map(|i| {
+        let repo = Arc::clone(&repo);
+        tokio::spawn(async move {
+            let (items, first) = ([item(&format!("#{i}"), Size::Big, 1)], Precondition::AtVersion(vec![FIRST_VERSION]));
+            repo.replace_items(&alice(), order.id, &items, &[Status::Created], &first, app_service::model::now()).await
+        })
+    });
+    let outcomes: Vec<GuardedWrite> = futures::future::join_all(writers)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("no panic").expect("no database error"))
+        .collect();
+    let winners: Vec<&Order> =
+        outcomes.iter().filter_map(|o| if let GuardedWrite::Applied(o) = o { Some(o) } else { None }).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let stale = GuardedWrite::Refused { status: Status::Created, version: FIRST_VERSION + 1 };
+    assert_eq!(outcomes.iter().filter(|o| **o == stale).count(), 19, "{outcomes:?}");
+    assert_eq!(repo.get(&alice(), order.id).await.unwrap().as_ref(), Some(winners[0]), "the winner's items stay");
+}
+
 #[apply(all_backends)]
 #[tokio::test]
 async fn deleting_removes_the_order_and_its_items(backend: Backend, target: Target) {
@@ -171,8 +260,8 @@ async fn deleting_removes_the_order_and_its_items(backend: Backend, target: Targ
     let (gone, kept) = (new_order(), new_order());
     repo.insert(&alice(), &gone).await.unwrap();
     repo.insert(&alice(), &kept).await.unwrap();
-    assert!(repo.delete(&alice(), gone.id).await.unwrap());
-    assert!(!repo.delete(&alice(), gone.id).await.unwrap());
+    assert!(repo.delete(&alice(), gone.id, ANY).await.unwrap());
+    assert!(!repo.delete(&alice(), gone.id, ANY).await.unwrap());
     assert_eq!(repo.get(&alice(), gone.id).await.unwrap(), None);
     assert_eq!(repo.get(&alice(), kept.id).await.unwrap(), Some(kept.clone()));
     // A new order may reuse nothing of the old one: insert the same id again.
@@ -214,11 +303,11 @@ async fn another_owner_can_neither_see_nor_touch_an_order(backend: Backend, targ
     assert_eq!(repo.get(&bob, order.id).await.unwrap(), None);
     assert!(repo.list(&bob, all(None)).await.unwrap().is_empty());
     let mocha = [item("mocha", Size::Big, 1)];
-    let replaced = repo.replace_items(&bob, order.id, &mocha, &[Status::Created], later).await.unwrap();
+    let replaced = repo.replace_items(&bob, order.id, &mocha, &[Status::Created], ANY, later).await.unwrap();
     assert_eq!(replaced, GuardedWrite::Missing);
-    let paid = repo.set_status(&bob, order.id, Status::Paid, &[Status::Created], later).await.unwrap();
+    let paid = repo.set_status(&bob, order.id, Status::Paid, &[Status::Created], ANY, later).await.unwrap();
     assert_eq!(paid, GuardedWrite::Missing);
-    assert!(!repo.delete(&bob, order.id).await.unwrap());
+    assert!(!repo.delete(&bob, order.id, ANY).await.unwrap());
 
     assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(order.clone()), "alice's order is untouched");
     let mine = Order { id: Uuid::new_v4(), ..new_order() };

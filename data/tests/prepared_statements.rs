@@ -29,8 +29,14 @@ async fn place_orders(repo: &dyn OrdersRepository) {
     for quantity in 1..=3 {
         let item = OrderItem { product: "latte".into(), size: Size::Big, quantity };
         let now = app_service::model::now();
-        let order =
-            Order { id: Uuid::new_v4(), created: now, updated: now, status: Status::Created, items: vec![item] };
+        let order = Order {
+            id: Uuid::new_v4(),
+            created: now,
+            updated: now,
+            status: Status::Created,
+            items: vec![item],
+            version: app_service::model::FIRST_VERSION,
+        };
         repo.insert(&owner, &order).await.unwrap();
     }
 }

@@ -25,6 +25,9 @@ pub enum ServiceError {
         /// The order's status at the time.
         status: Status,
     },
+    /// The caller expected the order at other versions (or to exist); nothing changed.
+    #[error("Order with ID {0} is not at the version the request expects")]
+    PreconditionFailed(Uuid),
     /// The database could not be reached in time; the request may be retried.
     #[error("the database is unavailable")]
     Unavailable,

@@ -3,7 +3,7 @@
 
 use crate::error::RepositoryError;
 use crate::model::{Order, OrderItem, Owner, Status};
-use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
+use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository, Precondition};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -24,13 +24,23 @@ impl InMemoryOrders {
         self.orders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn guarded(&self, owner: &Owner, id: Uuid, allowed: &[Status], write: impl FnOnce(&mut Order)) -> GuardedWrite {
+    fn guarded(
+        &self,
+        owner: &Owner,
+        id: Uuid,
+        allowed: &[Status],
+        precondition: &Precondition,
+        write: impl FnOnce(&mut Order),
+    ) -> GuardedWrite {
         let mut orders = self.lock();
         match orders.get_mut(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order) {
             None => GuardedWrite::Missing,
-            Some(order) if !allowed.contains(&order.status) => GuardedWrite::Refused(order.status),
+            Some(order) if !allowed.contains(&order.status) || !precondition.admits(order.version) => {
+                GuardedWrite::Refused { status: order.status, version: order.version }
+            }
             Some(order) => {
                 write(order);
+                order.version += 1;
                 GuardedWrite::Applied(order.clone())
             }
         }
@@ -40,7 +50,8 @@ impl InMemoryOrders {
 #[async_trait]
 impl OrdersRepository for InMemoryOrders {
     async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
-        self.lock().insert(order.id, (owner.clone(), order.clone()));
+        let order = Order { version: crate::model::FIRST_VERSION, ..order.clone() };
+        self.lock().insert(order.id, (owner.clone(), order));
         Ok(())
     }
 
@@ -68,9 +79,10 @@ impl OrdersRepository for InMemoryOrders {
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        Ok(self.guarded(owner, id, allowed, |order| {
+        Ok(self.guarded(owner, id, allowed, precondition, |order| {
             order.items = items.to_vec();
             order.updated = at;
         }))
@@ -82,17 +94,19 @@ impl OrdersRepository for InMemoryOrders {
         id: Uuid,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        Ok(self.guarded(owner, id, allowed, |order| {
+        Ok(self.guarded(owner, id, allowed, precondition, |order| {
             order.status = to;
             order.updated = at;
         }))
     }
 
-    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
+    async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError> {
         let mut orders = self.lock();
-        let owned = orders.get(&id).is_some_and(|(stored, _)| stored == owner);
+        let owned =
+            orders.get(&id).is_some_and(|(stored, order)| stored == owner && precondition.admits(order.version));
         Ok(owned && orders.remove(&id).is_some())
     }
 }

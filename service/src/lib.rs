@@ -24,4 +24,4 @@ pub mod rules;
 pub use error::{Loc, RepositoryError, ServiceError, Violation};
 pub use model::{Order, OrderItem, Owner, Size, Status};
 pub use orders::OrdersService;
-pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats, StorageHealth};
+pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats, Precondition, StorageHealth};

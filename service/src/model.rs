@@ -17,7 +17,16 @@ pub struct Order {
     pub status: Status,
     /// The ordered items, in the order the customer listed them.
     pub items: Vec<OrderItem>,
+    /// Counts the order's states: [`FIRST_VERSION`] when placed, one more on every
+    /// write (items or status), never otherwise. Conditional writes name the version
+    /// they expect ([`Precondition`](crate::repository::Precondition)); HTTP shows it
+    /// in the order's `ETag`.
+    pub version: i64,
 }
+
+/// The version of a newly placed order. The `orders.version` column's default in
+/// `migrations/` is this value: inserts leave the column to it.
+pub const FIRST_VERSION: i64 = 1;
 
 /// Who an order belongs to: the subject (`sub`) that the identity provider gave the
 /// caller who placed it. Every use case is scoped to one owner; another owner's order is

@@ -2,7 +2,7 @@
 
 use crate::error::ServiceError;
 use crate::model::{self, Order, OrderItem, Owner, Status};
-use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository};
+use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository, Precondition};
 use crate::rules;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -26,7 +26,14 @@ impl OrdersService {
     pub async fn create(&self, owner: &Owner, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
         rules::validate_items(&items).map_err(ServiceError::Invalid)?;
         let now = model::now();
-        let order = Order { id: Uuid::new_v4(), created: now, updated: now, status: Status::Created, items };
+        let order = Order {
+            id: Uuid::new_v4(),
+            created: now,
+            updated: now,
+            status: Status::Created,
+            items,
+            version: model::FIRST_VERSION,
+        };
         self.repository.insert(owner, &order).await?;
         Ok(order)
     }
@@ -42,26 +49,38 @@ impl OrdersService {
         self.repository.get(owner, id).await?.ok_or_else(|| not_found(id))
     }
 
-    /// Replaces the items of an order that is still `created`.
-    pub async fn replace_items(&self, owner: &Owner, id: Uuid, items: Vec<OrderItem>) -> Result<Order, ServiceError> {
+    /// Replaces the items of an order that is still `created` and meets `precondition`.
+    pub async fn replace_items(
+        &self,
+        owner: &Owner,
+        id: Uuid,
+        items: Vec<OrderItem>,
+        precondition: &Precondition,
+    ) -> Result<Order, ServiceError> {
         rules::validate_items(&items).map_err(ServiceError::Invalid)?;
-        let outcome = self.repository.replace_items(owner, id, &items, rules::EDITABLE, model::now()).await?;
-        settle(id, "update", outcome)
+        let outcome =
+            self.repository.replace_items(owner, id, &items, rules::EDITABLE, precondition, model::now()).await?;
+        settle(id, "update", precondition, outcome)
     }
 
-    /// Deletes an order, whatever its status.
-    pub async fn delete(&self, owner: &Owner, id: Uuid) -> Result<(), ServiceError> {
-        if self.repository.delete(owner, id).await? { Ok(()) } else { Err(not_found(id)) }
+    /// Deletes an order that meets `precondition`, whatever its status.
+    pub async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<(), ServiceError> {
+        match self.repository.delete(owner, id, precondition).await? {
+            true => Ok(()),
+            // With a precondition, a missing order fails it too: the caller expected one.
+            false if precondition.is_conditional() => Err(ServiceError::PreconditionFailed(id)),
+            false => Err(not_found(id)),
+        }
     }
 
-    /// Pays an order that is `created`.
-    pub async fn pay(&self, owner: &Owner, id: Uuid) -> Result<Order, ServiceError> {
-        self.transition(owner, id, "pay", Status::Paid, rules::PAYABLE).await
+    /// Pays an order that is `created` and meets `precondition`.
+    pub async fn pay(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<Order, ServiceError> {
+        self.transition(owner, id, "pay", Status::Paid, rules::PAYABLE, precondition).await
     }
 
-    /// Cancels an order that is `created`, `paid` or in `progress`.
-    pub async fn cancel(&self, owner: &Owner, id: Uuid) -> Result<Order, ServiceError> {
-        self.transition(owner, id, "cancel", Status::Cancelled, rules::CANCELLABLE).await
+    /// Cancels an order that is `created`, `paid` or in `progress` and meets `precondition`.
+    pub async fn cancel(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<Order, ServiceError> {
+        self.transition(owner, id, "cancel", Status::Cancelled, rules::CANCELLABLE, precondition).await
     }
 
     async fn transition(
@@ -71,9 +90,10 @@ impl OrdersService {
         action: &'static str,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
     ) -> Result<Order, ServiceError> {
-        let outcome = self.repository.set_status(owner, id, to, allowed, model::now()).await?;
-        settle(id, action, outcome)
+        let outcome = self.repository.set_status(owner, id, to, allowed, precondition, model::now()).await?;
+        settle(id, action, precondition, outcome)
     }
 }
 
@@ -81,11 +101,23 @@ fn not_found(id: Uuid) -> ServiceError {
     ServiceError::NotFound { resource: RESOURCE, id }
 }
 
-fn settle(id: Uuid, action: &'static str, outcome: GuardedWrite) -> Result<Order, ServiceError> {
+/// The use case's answer to a guarded write. A failed precondition comes before the
+/// status: a caller whose view is stale learns that first (RFC 9110 evaluates `If-Match`
+/// before the method).
+fn settle(
+    id: Uuid,
+    action: &'static str,
+    precondition: &Precondition,
+    outcome: GuardedWrite,
+) -> Result<Order, ServiceError> {
     match outcome {
         GuardedWrite::Applied(order) => Ok(order),
+        GuardedWrite::Missing if precondition.is_conditional() => Err(ServiceError::PreconditionFailed(id)),
         GuardedWrite::Missing => Err(not_found(id)),
-        GuardedWrite::Refused(status) => Err(ServiceError::Conflict { action, status }),
+        GuardedWrite::Refused { version, .. } if !precondition.admits(version) => {
+            Err(ServiceError::PreconditionFailed(id))
+        }
+        GuardedWrite::Refused { status, .. } => Err(ServiceError::Conflict { action, status }),
     }
 }
 
@@ -105,6 +137,11 @@ mod tests {
 
     fn latte() -> Vec<OrderItem> {
         vec![OrderItem { product: "latte".into(), size: Size::Big, quantity: 2 }]
+    }
+
+    /// No precondition, as a reference.
+    fn any() -> Precondition {
+        Precondition::Unconditional
     }
 
     fn page() -> OrderFilter {
@@ -131,8 +168,8 @@ mod tests {
     async fn paying_twice_conflicts() {
         let service = service();
         let order = service.create(&alice(), latte()).await.unwrap();
-        assert_eq!(service.pay(&alice(), order.id).await.unwrap().status, Status::Paid);
-        let error = service.pay(&alice(), order.id).await.unwrap_err();
+        assert_eq!(service.pay(&alice(), order.id, &any()).await.unwrap().status, Status::Paid);
+        let error = service.pay(&alice(), order.id, &any()).await.unwrap_err();
         assert!(matches!(error, ServiceError::Conflict { action: "pay", status: Status::Paid }));
     }
 
@@ -140,11 +177,11 @@ mod tests {
     async fn paid_orders_can_be_cancelled_but_not_edited() {
         let service = service();
         let order = service.create(&alice(), latte()).await.unwrap();
-        service.pay(&alice(), order.id).await.unwrap();
-        let error = service.replace_items(&alice(), order.id, latte()).await.unwrap_err();
+        service.pay(&alice(), order.id, &any()).await.unwrap();
+        let error = service.replace_items(&alice(), order.id, latte(), &any()).await.unwrap_err();
         assert!(matches!(error, ServiceError::Conflict { action: "update", .. }));
-        assert_eq!(service.cancel(&alice(), order.id).await.unwrap().status, Status::Cancelled);
-        let error = service.cancel(&alice(), order.id).await.unwrap_err();
+        assert_eq!(service.cancel(&alice(), order.id, &any()).await.unwrap().status, Status::Cancelled);
+        let error = service.cancel(&alice(), order.id, &any()).await.unwrap_err();
         assert!(matches!(error, ServiceError::Conflict { status: Status::Cancelled, .. }));
     }
 
@@ -155,9 +192,12 @@ mod tests {
         let error = service.get(&alice(), id).await.unwrap_err();
         assert!(matches!(error, ServiceError::NotFound { resource: "Order", id: x } if x == id));
         assert_eq!(error.to_string(), format!("Order with ID {id} not found"));
-        assert!(matches!(service.pay(&alice(), id).await, Err(ServiceError::NotFound { .. })));
-        assert!(matches!(service.delete(&alice(), id).await, Err(ServiceError::NotFound { .. })));
-        assert!(matches!(service.replace_items(&alice(), id, latte()).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.pay(&alice(), id, &any()).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.delete(&alice(), id, &any()).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(
+            service.replace_items(&alice(), id, latte(), &any()).await,
+            Err(ServiceError::NotFound { .. })
+        ));
     }
 
     #[tokio::test]
@@ -166,10 +206,35 @@ mod tests {
         let bob = Owner::new("bob");
         let order = service.create(&alice(), latte()).await.unwrap();
         assert!(matches!(service.get(&bob, order.id).await, Err(ServiceError::NotFound { .. })));
-        assert!(matches!(service.pay(&bob, order.id).await, Err(ServiceError::NotFound { .. })));
-        assert!(matches!(service.delete(&bob, order.id).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.pay(&bob, order.id, &any()).await, Err(ServiceError::NotFound { .. })));
+        assert!(matches!(service.delete(&bob, order.id, &any()).await, Err(ServiceError::NotFound { .. })));
         assert!(service.list(&bob, page()).await.unwrap().is_empty());
         assert_eq!(service.get(&alice(), order.id).await.unwrap().status, Status::Created, "untouched");
+    }
+
+    #[tokio::test]
+    async fn every_write_is_a_new_version_and_a_stale_one_changes_nothing() {
+        let service = service();
+        let order = service.create(&alice(), latte()).await.unwrap();
+        assert_eq!(order.version, model::FIRST_VERSION);
+        let first = Precondition::AtVersion(vec![order.version]);
+        let updated = service.replace_items(&alice(), order.id, latte(), &first).await.unwrap();
+        assert_eq!(updated.version, order.version + 1);
+        let stale = service.pay(&alice(), order.id, &first).await.unwrap_err();
+        assert!(matches!(stale, ServiceError::PreconditionFailed(_)), "{stale:?}");
+        assert_eq!(service.get(&alice(), order.id).await.unwrap(), updated, "unchanged");
+        let paid = service.pay(&alice(), order.id, &Precondition::Exists).await.unwrap();
+        assert_eq!(paid.version, updated.version + 1);
+        // The version is checked before the status: a stale caller learns that first.
+        let stale = service.replace_items(&alice(), order.id, latte(), &first).await.unwrap_err();
+        assert!(matches!(stale, ServiceError::PreconditionFailed(_)), "{stale:?}");
+        let gone = Uuid::new_v4();
+        let missing = service.cancel(&alice(), gone, &Precondition::Exists).await.unwrap_err();
+        assert!(matches!(missing, ServiceError::PreconditionFailed(_)), "{missing:?}");
+        let stale = service.delete(&alice(), order.id, &first).await.unwrap_err();
+        assert!(matches!(stale, ServiceError::PreconditionFailed(_)), "{stale:?}");
+        let current = Precondition::AtVersion(vec![first.versions().unwrap()[0], paid.version]);
+        service.delete(&alice(), order.id, &current).await.unwrap();
     }
 
     #[tokio::test]

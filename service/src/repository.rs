@@ -30,15 +30,58 @@ pub struct PoolStats {
     pub idle: u32,
 }
 
-/// Result of a write that only applies while the order is in certain statuses.
+/// What a write expects of the order beyond its status: HTTP's `If-Match`. Checked in
+/// the same statement as the write, like the status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Precondition {
+    /// Nothing: the write applies to the order as it is.
+    #[default]
+    Unconditional,
+    /// The order must exist, at any version (`If-Match: *`).
+    Exists,
+    /// The order must be at one of these versions (none: it cannot be).
+    AtVersion(Vec<i64>),
+}
+
+impl Precondition {
+    /// Whether the caller stated an expectation, so that a missing order fails it.
+    pub fn is_conditional(&self) -> bool {
+        !matches!(self, Self::Unconditional)
+    }
+
+    /// Whether an existing order at `version` meets it.
+    pub fn admits(&self, version: i64) -> bool {
+        match self {
+            Self::Unconditional | Self::Exists => true,
+            Self::AtVersion(versions) => versions.contains(&version),
+        }
+    }
+
+    /// The versions the write is limited to, if it is limited to some.
+    pub fn versions(&self) -> Option<&[i64]> {
+        match self {
+            Self::AtVersion(versions) => Some(versions),
+            Self::Unconditional | Self::Exists => None,
+        }
+    }
+}
+
+/// Result of a write that only applies while the order is in certain statuses (and, for
+/// a [`Precondition`], at certain versions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardedWrite {
     /// The write happened; this is the order as stored afterwards.
     Applied(Order),
     /// No order has this id.
     Missing,
-    /// The order's status did not allow the write; nothing changed.
-    Refused(Status),
+    /// The order's status or version did not allow the write; nothing changed. Both as
+    /// they were when the write was refused, so the caller can tell which.
+    Refused {
+        /// The order's status.
+        status: Status,
+        /// The order's version.
+        version: i64,
+    },
 }
 
 /// Persistence of orders. Every method is atomic: a failed call leaves no partial write.
@@ -46,11 +89,12 @@ pub enum GuardedWrite {
 /// Every method acts for one `owner`: an order of another owner is not seen, listed or
 /// touched — it is `None`, `Missing` or `false`, exactly like an order that does not exist.
 ///
-/// Guarded writes check the status and write in one statement, so concurrent callers
-/// cannot both pass the check (e.g. 50 concurrent payments of one order: one succeeds).
+/// Guarded writes check the status (and the [`Precondition`]'s versions) and write in one
+/// statement, so concurrent callers cannot both pass the check (e.g. 50 concurrent
+/// payments of one order: one succeeds). Every write adds one to the order's version.
 #[async_trait]
 pub trait OrdersRepository: Send + Sync + 'static {
-    /// Stores a new order with its items.
+    /// Stores a new order with its items, at [`FIRST_VERSION`](crate::model::FIRST_VERSION).
     async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError>;
 
     /// The order with this id, with its items.
@@ -59,28 +103,33 @@ pub trait OrdersRepository: Send + Sync + 'static {
     /// A page of orders with their items, newest first, in a bounded number of queries.
     async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError>;
 
-    /// Replaces the items of the order if its status is one of `allowed`.
+    /// Replaces the items of the order if its status is one of `allowed` and it meets
+    /// `precondition`.
     async fn replace_items(
         &self,
         owner: &Owner,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError>;
 
-    /// Moves the order to `to` if its status is one of `allowed`.
+    /// Moves the order to `to` if its status is one of `allowed` and it meets
+    /// `precondition`.
     async fn set_status(
         &self,
         owner: &Owner,
         id: Uuid,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError>;
 
-    /// Deletes the order and its items; `false` if there was none.
-    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError>;
+    /// Deletes the order and its items if it meets `precondition`; `false` if there was
+    /// none, or (with a version) not at one of its versions.
+    async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError>;
 }
 
 /// The database behind every repository, as operators see it.

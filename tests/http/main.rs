@@ -1,6 +1,7 @@
 //! HTTP tests of the whole app, as the binary wires it, on every backend and database.
 
 mod auth;
+mod conditional;
 mod docs;
 mod errors;
 mod greeting;

@@ -25,6 +25,10 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// The body could not be read from the connection (400).
     BadBody,
+    /// A request header is malformed (400); the message names it.
+    BadHeader(String),
+    /// A write came without `If-Match` where `REQUIRE_IF_MATCH` asks for one (428).
+    PreconditionRequired,
     /// No route has this path (404).
     NotFound,
     /// The path exists but not with this method (405); lists the allowed methods.
@@ -66,11 +70,18 @@ impl ApiError {
         match self {
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => "internal error".into(),
             Self::Auth(error) => error.to_string(),
-            Self::Service(error) => error.to_string(),
             Self::Invalid(_) => "invalid input".into(),
             Self::PayloadTooLarge(limit) => format!("Request body is larger than {limit} bytes"),
             Self::UnsupportedMediaType => "Content-Type must be application/json".into(),
             Self::BadBody => "Request body could not be read".into(),
+            Self::BadHeader(message) => message.clone(),
+            Self::PreconditionRequired => {
+                "If-Match is required: send the order's ETag from a GET (or `*`) with every write".into()
+            }
+            Self::Service(ServiceError::PreconditionFailed(_)) => {
+                "If-Match does not match the order's current ETag (or the order is gone); GET it again".into()
+            }
+            Self::Service(error) => error.to_string(),
             Self::NotFound => "Not Found".into(),
             Self::MethodNotAllowed(_) => "Method Not Allowed".into(),
         }
@@ -107,11 +118,13 @@ impl ResponseError for ApiError {
             Self::Service(ServiceError::Invalid(_)) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Service(ServiceError::NotFound { .. }) | Self::NotFound => StatusCode::NOT_FOUND,
             Self::Service(ServiceError::Conflict { .. }) => StatusCode::CONFLICT,
+            Self::Service(ServiceError::PreconditionFailed(_)) => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Service(ServiceError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::BadBody => StatusCode::BAD_REQUEST,
+            Self::BadBody | Self::BadHeader(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Auth(AuthError::KeysUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,

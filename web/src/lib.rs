@@ -7,6 +7,7 @@
 //! - [`handlers`]: one function per operation, each documented for OpenAPI.
 //! - [`schemas`]: the JSON shapes of requests and responses.
 //! - [`extract`]: request extractors that report bad input as 422 like FastAPI.
+//! - [`conditional`]: an order's `ETag`, and `If-Match`/`If-None-Match`.
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
 //! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
@@ -15,6 +16,7 @@
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
 
 pub mod auth;
+pub mod conditional;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -48,6 +50,9 @@ pub struct HttpSettings {
     pub hi_delay: Duration,
     /// How callers of the orders operations are authenticated.
     pub auth: auth::AuthSettings,
+    /// Whether writes to an order (`PUT`, `DELETE`, pay, cancel) must carry `If-Match`
+    /// (428 without it).
+    pub require_if_match: bool,
 }
 
 impl Default for HttpSettings {
@@ -57,6 +62,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             hi_delay: Duration::from_secs(1),
             auth: auth::AuthSettings::Open,
+            require_if_match: false,
         }
     }
 }
@@ -146,7 +152,14 @@ fn cors(origins: &[String]) -> Cors {
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
         .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION, telemetry::REQUEST_ID])
-        .expose_headers([header::LOCATION, header::WWW_AUTHENTICATE, telemetry::REQUEST_ID])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            telemetry::REQUEST_ID,
+        ])
+        .expose_headers([header::LOCATION, header::ETAG, header::WWW_AUTHENTICATE, telemetry::REQUEST_ID])
         .max_age(3600)
 }

@@ -43,7 +43,7 @@ pub struct InvalidInput(pub ValidationErrorBody);
 /// Any operation with a JSON body, before the body is parsed.
 #[derive(IntoResponses)]
 pub enum BodyErrors {
-    /// The body could not be read from the connection.
+    /// The body could not be read, or a request header is malformed; `detail` says which.
     #[response(status = 400)]
     Unreadable(ErrorBody),
     /// The body is larger than the limit (`BODY_LIMIT_BYTES`).
@@ -52,6 +52,21 @@ pub enum BodyErrors {
     /// The body is not `application/json`.
     #[response(status = 415)]
     NotJson(ErrorBody),
+}
+
+/// Any write with `If-Match`: the order is not at the version named (or is gone), or
+/// `REQUIRE_IF_MATCH` asks for the header.
+#[derive(IntoResponses)]
+pub enum PreconditionErrors {
+    /// The body could not be read, or a request header is malformed; `detail` says which.
+    #[response(status = 400)]
+    Malformed(ErrorBody),
+    /// `If-Match` does not match the order's current `ETag` (or the order is gone): no change.
+    #[response(status = 412)]
+    Failed(ErrorBody),
+    /// The write has no `If-Match`, which this deployment requires (`REQUIRE_IF_MATCH`).
+    #[response(status = 428)]
+    Required(ErrorBody),
 }
 
 /// An operation on one order, by id: no such order (404, also when it is another
@@ -89,5 +104,6 @@ mod tests {
         assert_eq!(statuses::<Unauthenticated>(), ["401"]);
         assert_eq!(statuses::<BodyErrors>(), ["400", "413", "415"]);
         assert_eq!(statuses::<OrderErrors>(), ["404", "422", "500", "503"]);
+        assert_eq!(statuses::<PreconditionErrors>(), ["400", "412", "428"]);
     }
 }

@@ -6,13 +6,15 @@
 //! [`interact`](deadpool_diesel::Connection::interact), which runs it on a blocking
 //! threadpool while the async task awaits the result.
 //!
-//! - `orders.rs`: the orders queries (no async anywhere) and the repository over them.
+//! - `orders.rs`: the orders queries (no async anywhere) and the repository over them;
+//!   `filters.rs`: the conditions they write with (owner, status, version).
 //! - `threads.rs`: that threadpool, the backend's own, one thread per connection.
 //! - `connections.rs`: opening and pooling connections (also blocking, so also on those threads).
 //! - [`schema`]: the `table!` definitions; `codec.rs`: stored values per database.
 
 mod codec;
 mod connections;
+mod filters;
 mod orders;
 pub mod schema;
 mod threads;

@@ -13,21 +13,23 @@
 //! its database's, and the repository runs it with
 //! [`DieselDatabase::write_atomic_by_itself`].
 
+use super::filters::{admitted, guarded, owned, state_of};
 use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
 #[cfg(feature = "postgres")]
 use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
-use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
+use app_service::{
+    GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError, Status,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::dsl::{EqAny, Filter, Find};
 use diesel::prelude::*;
 use duplicate::duplicate_item;
 use uuid::Uuid;
 
-const ORDER_COLUMNS: (orders::id, orders::status, orders::created, orders::updated) =
-    (orders::id, orders::status, orders::created, orders::updated);
+const ORDER_COLUMNS: (orders::id, orders::status, orders::created, orders::updated, orders::version) =
+    (orders::id, orders::status, orders::created, orders::updated, orders::version);
 
 const ITEM_COLUMNS: (order_items::product, order_items::size, order_items::quantity) =
     (order_items::product, order_items::size, order_items::quantity);
@@ -43,26 +45,28 @@ pub trait OrderQueries: DieselConnection {
     fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>>;
     /// A page of `owner`'s orders with their items, newest first, in one query.
     fn page_of_orders(&mut self, owner: &str, filter: OrderFilter) -> QueryResult<Vec<Order>>;
-    /// Replaces the items if the status is one of `allowed`.
+    /// Replaces the items if the status is one of `allowed` and the order meets `precondition`.
     fn replace_items(
         &mut self,
         owner: &str,
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite>;
-    /// Changes the status if it is one of `allowed`.
+    /// Changes the status if it is one of `allowed` and the order meets `precondition`.
     fn set_status(
         &mut self,
         owner: &str,
         id: Uuid,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite>;
-    /// Deletes the order and its items.
-    fn delete_order(&mut self, owner: &str, id: Uuid) -> QueryResult<bool>;
+    /// Deletes the order and its items if it meets `precondition`.
+    fn delete_order(&mut self, owner: &str, id: Uuid, precondition: &Precondition) -> QueryResult<bool>;
 }
 
 #[duplicate_item(
@@ -118,15 +122,18 @@ impl OrderQueries for Conn {
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite> {
         // Check and write in one statement: concurrent writers cannot both pass.
-        let updated = diesel::update(guarded(owner, id, allowed))
-            .set(orders::updated.eq(DbTime(at)))
+        let updated = diesel::update(guarded(owner, id, allowed, admitted(precondition)))
+            .set((orders::updated.eq(DbTime(at)), orders::version.eq(orders::version + 1)))
             .returning(ORDER_COLUMNS)
             .get_result::<OrderRow>(self)
             .optional()?;
-        let Some(row) = updated else { return refusal(status_of(owner, id).first(self).optional()?) };
+        let Some(row) = updated else {
+            return storage::refusal(state_of(owner, id).first(self).optional()?).map_err(corrupt);
+        };
         diesel::delete(order_items::table.filter(order_items::order_id.eq(DbUuid(id)))).execute(self)?;
         diesel::insert_into(order_items::table).values(item_rows(id, items)).execute(self)?;
         row.into_order(items.to_vec()).map(GuardedWrite::Applied).map_err(corrupt)
@@ -138,14 +145,21 @@ impl OrderQueries for Conn {
         id: Uuid,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite> {
-        let updated = diesel::update(guarded(owner, id, allowed))
-            .set((orders::status.eq(to.as_str()), orders::updated.eq(DbTime(at))))
+        let updated = diesel::update(guarded(owner, id, allowed, admitted(precondition)))
+            .set((
+                orders::status.eq(to.as_str()),
+                orders::updated.eq(DbTime(at)),
+                orders::version.eq(orders::version + 1),
+            ))
             .returning(ORDER_COLUMNS)
             .get_result::<OrderRow>(self)
             .optional()?;
-        let Some(row) = updated else { return refusal(status_of(owner, id).first(self).optional()?) };
+        let Some(row) = updated else {
+            return storage::refusal(state_of(owner, id).first(self).optional()?).map_err(corrupt);
+        };
         let items = order_items::table
             .filter(order_items::order_id.eq(DbUuid(id)))
             .order(order_items::position)
@@ -154,9 +168,9 @@ impl OrderQueries for Conn {
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
-    fn delete_order(&mut self, owner: &str, id: Uuid) -> QueryResult<bool> {
+    fn delete_order(&mut self, owner: &str, id: Uuid, precondition: &Precondition) -> QueryResult<bool> {
         // Items go with their order by ON DELETE CASCADE.
-        let deleted = diesel::delete(owned(owner, id)).execute(self)?;
+        let deleted = diesel::delete(owned(owner, id).filter(admitted(precondition))).execute(self)?;
         Ok(deleted > 0)
     }
 }
@@ -259,34 +273,6 @@ fn insert_in_write_transaction(conn: &mut diesel::SqliteConnection, owner: &str,
     })
 }
 
-/// `owner`'s order `id`.
-type Owned<'a> = Filter<Find<orders::table, DbUuid>, diesel::dsl::Eq<orders::owner, &'a str>>;
-
-/// `owner`'s order `id`.
-fn owned(owner: &str, id: Uuid) -> Owned<'_> {
-    orders::table.find(DbUuid(id)).filter(orders::owner.eq(owner))
-}
-
-/// `owner`'s order `id`, if its status is one of `allowed`.
-fn guarded<'a>(
-    owner: &'a str,
-    id: Uuid,
-    allowed: &[Status],
-) -> Filter<Owned<'a>, EqAny<orders::status, Vec<&'static str>>> {
-    let allowed: Vec<&'static str> = allowed.iter().map(|status| status.as_str()).collect();
-    owned(owner, id).filter(orders::status.eq_any(allowed))
-}
-
-/// The status of `owner`'s order `id`.
-fn status_of(owner: &str, id: Uuid) -> diesel::dsl::Select<Owned<'_>, orders::status> {
-    owned(owner, id).select(orders::status)
-}
-
-/// Why a guarded write did not apply, from the order's status (`None`: no such order).
-fn refusal(status: Option<String>) -> QueryResult<GuardedWrite> {
-    storage::refusal(status).map_err(corrupt)
-}
-
 /// The rows of `items` of order `id`, for one multi-row insert.
 #[allow(clippy::type_complexity)]
 fn item_rows(
@@ -352,10 +338,12 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let (owner, items, allowed) = (owner.clone(), items.to_vec(), allowed.to_vec());
-        self.db.write(move |conn| conn.replace_items(owner.as_str(), id, &items, &allowed, at)).await
+        let (owner, items, allowed, precondition) =
+            (owner.clone(), items.to_vec(), allowed.to_vec(), precondition.clone());
+        self.db.write(move |conn| conn.replace_items(owner.as_str(), id, &items, &allowed, &precondition, at)).await
     }
 
     async fn set_status(
@@ -364,14 +352,15 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
         id: Uuid,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let (owner, allowed) = (owner.clone(), allowed.to_vec());
-        self.db.write(move |conn| conn.set_status(owner.as_str(), id, to, &allowed, at)).await
+        let (owner, allowed, precondition) = (owner.clone(), allowed.to_vec(), precondition.clone());
+        self.db.write(move |conn| conn.set_status(owner.as_str(), id, to, &allowed, &precondition, at)).await
     }
 
-    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
-        let owner = owner.clone();
-        self.db.write(move |conn| conn.delete_order(owner.as_str(), id)).await
+    async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError> {
+        let (owner, precondition) = (owner.clone(), precondition.clone());
+        self.db.write(move |conn| conn.delete_order(owner.as_str(), id, &precondition)).await
     }
 }

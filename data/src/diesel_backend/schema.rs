@@ -37,6 +37,8 @@ diesel::table! {
         updated -> StoredTime,
         /// Who it belongs to: the subject of the token that placed it.
         owner -> Text,
+        /// Counts its states: 1 when placed, one more on every write.
+        version -> BigInt,
     }
 }
 

@@ -6,24 +6,26 @@
 //! `#[duplicate_item]` attribute stamps the one `impl` below out for `sqlx::Postgres` and
 //! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
 
-use super::{SqlxDatabase, Statement, WriteTransaction};
+use super::{Dialect, SqlxDatabase, Statement, WriteTransaction};
 #[cfg(feature = "sqlite")]
 use crate::sql::INSERT_ORDER;
 use crate::sql::{INSERT_ITEMS, SELECT_ORDER, SELECT_PAGE};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
 #[cfg(feature = "postgres")]
 use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
-use app_service::{GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, RepositoryError, Status};
+use app_service::{
+    GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError, Status,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use duplicate::duplicate_item;
 use uuid::Uuid;
 
-const ORDER_COLUMNS: &str = "id, status, created, updated";
+const ORDER_COLUMNS: &str = "id, status, created, updated, version";
 
 const SELECT_ITEMS: &str = "SELECT product, size, quantity FROM order_items WHERE order_id = $1 ORDER BY position";
 
-const SELECT_STATUS: &str = "SELECT status FROM orders WHERE id = $1 AND owner = $2";
+const SELECT_STATUS: &str = "SELECT status, version FROM orders WHERE id = $1 AND owner = $2";
 
 const DELETE_ITEMS: &str = "DELETE FROM order_items WHERE order_id = $1";
 
@@ -89,15 +91,15 @@ impl SqlxOrders<sqlx::Sqlite> {
 /// [`SELECT_PAGE`], read by position (as diesel reads rows). A struct deriving `FromRow`
 /// looks every column up by name on every row, which a page of twenty orders (40 rows)
 /// pays for measurably (bench/README.md).
-type JoinedRow = (DbUuid, String, DbTime, DbTime, Option<String>, Option<String>, Option<i64>);
+type JoinedRow = (DbUuid, String, DbTime, DbTime, Option<String>, Option<String>, Option<i64>, i64);
 
 fn orders_from(rows: Vec<JoinedRow>) -> Result<Vec<Order>, RepositoryError> {
-    let rows = rows.into_iter().map(|(id, status, created, updated, product, size, quantity)| {
+    let rows = rows.into_iter().map(|(id, status, created, updated, product, size, quantity, version)| {
         let item = match (product, size, quantity) {
             (Some(product), Some(size), Some(quantity)) => Some(ItemRow { product, size, quantity }),
             _ => None,
         };
-        (OrderRow { id, status, created, updated }, item)
+        (OrderRow { id, status, created, updated, version }, item)
     });
     storage::assemble(rows).map_err(corrupt)
 }
@@ -143,12 +145,13 @@ impl OrdersRepository for SqlxOrders<Db> {
         id: Uuid,
         items: &[OrderItem],
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let mut tx = self.db.begin_write().await?;
         let mut update = self.db.building("UPDATE orders SET updated = ");
         update.push_bind(DbTime(at));
-        let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
+        let Some(row) = self.guarded(&mut tx, update, owner, id, allowed, precondition).await? else {
             return self.refusal(tx, owner, id).await;
         };
         tx.execute(self.db.statement(DELETE_ITEMS).bind(DbUuid(id))).await?;
@@ -163,12 +166,13 @@ impl OrdersRepository for SqlxOrders<Db> {
         id: Uuid,
         to: Status,
         allowed: &[Status],
+        precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let mut tx = self.db.begin_write().await?;
         let mut update = self.db.building("UPDATE orders SET status = ");
         update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
-        let Some(row) = self.guarded(&mut tx, update, owner, id, allowed).await? else {
+        let Some(row) = self.guarded(&mut tx, update, owner, id, allowed, precondition).await? else {
             return self.refusal(tx, owner, id).await;
         };
         let items = tx.fetch_all(self.db.statement(SELECT_ITEMS).bind(DbUuid(id))).await?;
@@ -176,8 +180,17 @@ impl OrdersRepository for SqlxOrders<Db> {
         order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
     }
 
-    async fn delete(&self, owner: &Owner, id: Uuid) -> Result<bool, RepositoryError> {
-        let done = self.db.execute(self.db.statement(DELETE_ORDER).bind(DbUuid(id)).bind(owner.as_str())).await?;
+    async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError> {
+        let delete = match precondition.versions() {
+            None => self.db.statement(DELETE_ORDER).bind(DbUuid(id)).bind(owner.as_str()),
+            Some(versions) => {
+                let mut delete = self.db.building("DELETE FROM orders WHERE id = ");
+                delete.push_bind(DbUuid(id)).push(" AND owner = ").push_bind(owner.as_str());
+                at_versions(&mut delete, versions);
+                delete
+            }
+        };
+        let done = self.db.execute(delete).await?;
         Ok(done.rows_affected() > 0)
     }
 }
@@ -190,8 +203,9 @@ impl OrdersRepository for SqlxOrders<Db> {
 #[gate]
 impl SqlxOrders<Db> {
     /// Finishes `update` (an `UPDATE orders SET …`) so that it applies only to `owner`'s
-    /// order `id` in one of the `allowed` statuses, and runs it. Check and write are one statement, so
-    /// concurrent writers cannot both pass the check.
+    /// order `id` in one of the `allowed` statuses and at a version `precondition`
+    /// admits, adds one to the version, and runs it. Check and write are one statement,
+    /// so concurrent writers cannot both pass the check.
     async fn guarded(
         &self,
         tx: &mut WriteTransaction<'_, Db>,
@@ -199,13 +213,19 @@ impl SqlxOrders<Db> {
         owner: &Owner,
         id: Uuid,
         allowed: &[Status],
+        precondition: &Precondition,
     ) -> Result<Option<OrderRow>, RepositoryError> {
+        update.push(", version = version + 1");
         update.push(" WHERE id = ").push_bind(DbUuid(id)).push(" AND owner = ").push_bind(owner.as_str());
         update.push(" AND status IN (");
         for (i, status) in allowed.iter().enumerate() {
             update.push(if i == 0 { "" } else { ", " }).push_bind(status.as_str());
         }
-        update.push(") RETURNING ").push(ORDER_COLUMNS);
+        update.push(")");
+        if let Some(versions) = precondition.versions() {
+            at_versions(&mut update, versions);
+        }
+        update.push(" RETURNING ").push(ORDER_COLUMNS);
         tx.fetch_optional(update).await
     }
 
@@ -218,9 +238,9 @@ impl SqlxOrders<Db> {
         id: Uuid,
     ) -> Result<GuardedWrite, RepositoryError> {
         let select = self.db.statement(SELECT_STATUS).bind(DbUuid(id)).bind(owner.as_str());
-        let status: Option<(String,)> = tx.fetch_optional(select).await?;
+        let found: Option<(String, i64)> = tx.fetch_optional(select).await?;
         tx.rollback().await?;
-        storage::refusal(status.map(|(status,)| status)).map_err(corrupt)
+        storage::refusal(found).map_err(corrupt)
     }
 
     /// Inserts all `items` of order `id` in one statement.
@@ -241,4 +261,21 @@ impl SqlxOrders<Db> {
         }
         tx.execute(insert).await.map(drop)
     }
+}
+
+/// Appends ` AND version IN (…)` with `versions` bound to `statement`; with no versions,
+/// a condition that holds for no row (`IN ()` is not SQL).
+fn at_versions<DB: Dialect>(statement: &mut Statement<DB>, versions: &[i64])
+where
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if versions.is_empty() {
+        statement.push(" AND 1 = 0");
+        return;
+    }
+    statement.push(" AND version IN (");
+    for (i, version) in versions.iter().enumerate() {
+        statement.push(if i == 0 { "" } else { ", " }).push_bind(*version);
+    }
+    statement.push(")");
 }

@@ -2,19 +2,28 @@
 //! service, convert the result; errors convert through [`ApiError`].
 
 use crate::auth::Caller;
+use crate::conditional::{IfMatchHeader, IfNoneMatchHeader, etag};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
-use crate::responses::{BodyErrors, InvalidInput, OrderErrors, StorageErrors, Unauthenticated};
+use crate::responses::{BodyErrors, InvalidInput, OrderErrors, PreconditionErrors, StorageErrors, Unauthenticated};
 use crate::schemas::{CreateOrderSchema, ErrorBody, GetOrderSchema, ListOrdersQuery, OrderListSchema};
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, put, web};
-use app_service::{OrderFilter, OrdersService, rules};
+use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, post, put, web};
+use app_service::{Order, OrderFilter, OrdersService, rules};
 use uuid::Uuid;
+
+/// `order` as the body of `response`, with its `ETag`.
+fn order_response(mut response: HttpResponseBuilder, order: Order) -> HttpResponse {
+    response.insert_header(header::ETag(etag(&order))).json(GetOrderSchema::from(order))
+}
 
 /// Where body problems are located: the items are the body's `order` list.
 const ITEMS: &[&str] = &["body", "order"];
 /// Where query problems are located.
 const QUERY: &[&str] = &["query"];
+/// How the OpenAPI document describes `If-Match`.
+const IF_MATCH: &str = "The order's `ETag` as the client last saw it (or `*`: any existing order): \
+    the write applies only to that version, else 412";
 
 /// Lists orders, newest first.
 #[utoipa::path(
@@ -51,7 +60,8 @@ pub async fn list_orders(
     request_body = CreateOrderSchema,
     responses(
         (status = 201, description = "The order, placed", body = GetOrderSchema,
-         headers(("Location" = String, description = "The order's URL"))),
+         headers(("Location" = String, description = "The order's URL"),
+                 ("ETag" = String, description = "The order's entity tag, for `If-Match`"))),
         BodyErrors,
         InvalidInput,
         StorageErrors,
@@ -65,18 +75,25 @@ pub async fn create_order(
     body: JsonBody<CreateOrderSchema>,
 ) -> Result<HttpResponse, ApiError> {
     let order = orders.create(&caller.0, body.0.into()).await.map_err(ApiError::located(ITEMS))?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/orders/{}", order.id)))
-        .json(GetOrderSchema::from(order)))
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/orders/{}", order.id)));
+    Ok(order_response(response, order))
 }
 
 /// Returns one order.
+///
+/// With `If-None-Match` naming its current `ETag`: 304, and no body.
 #[utoipa::path(
     tag = "orders",
     security(("bearerAuth" = [])),
-    params(("order_id" = Uuid, Path, description = "The order's id")),
+    params(
+        ("order_id" = Uuid, Path, description = "The order's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` of the order the client holds (or `*`): 304 if it is current"),
+    ),
     responses(
-        (status = 200, description = "The order", body = GetOrderSchema),
+        (status = 200, description = "The order", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
+        (status = 304, description = "The client's copy is current; no body", headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
+        (status = 400, description = "`If-None-Match` is malformed", body = ErrorBody),
         OrderErrors,
         Unauthenticated,
     )
@@ -86,22 +103,29 @@ pub async fn get_order(
     orders: web::Data<OrdersService>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<GetOrderSchema>, ApiError> {
+    if_none_match: IfNoneMatchHeader,
+) -> Result<HttpResponse, ApiError> {
     let order = orders.get(&caller.0, *id).await?;
-    Ok(web::Json(order.into()))
+    let tag = etag(&order);
+    if if_none_match.matches(&tag) {
+        return Ok(HttpResponse::NotModified().insert_header(header::ETag(tag)).finish());
+    }
+    Ok(order_response(HttpResponse::Ok(), order))
 }
 
 /// Replaces the items of an order that is still `created`.
 #[utoipa::path(
     tag = "orders",
     security(("bearerAuth" = [])),
-    params(("order_id" = Uuid, Path, description = "The order's id")),
+    params(("order_id" = Uuid, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
     request_body = CreateOrderSchema,
     responses(
-        (status = 200, description = "The order, updated", body = GetOrderSchema),
+        (status = 200, description = "The order, updated", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
         (status = 409, description = "The order is no longer `created`", body = ErrorBody),
         BodyErrors,
         OrderErrors,
+        PreconditionErrors,
         Unauthenticated,
     )
 )]
@@ -110,20 +134,25 @@ pub async fn update_order(
     orders: web::Data<OrdersService>,
     caller: Caller,
     id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
     body: JsonBody<CreateOrderSchema>,
-) -> Result<web::Json<GetOrderSchema>, ApiError> {
-    let order = orders.replace_items(&caller.0, *id, body.0.into()).await.map_err(ApiError::located(ITEMS))?;
-    Ok(web::Json(order.into()))
+) -> Result<HttpResponse, ApiError> {
+    let precondition = if_match.precondition(*id);
+    let order =
+        orders.replace_items(&caller.0, *id, body.0.into(), &precondition).await.map_err(ApiError::located(ITEMS))?;
+    Ok(order_response(HttpResponse::Ok(), order))
 }
 
 /// Deletes an order.
 #[utoipa::path(
     tag = "orders",
     security(("bearerAuth" = [])),
-    params(("order_id" = Uuid, Path, description = "The order's id")),
+    params(("order_id" = Uuid, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
     responses(
         (status = 204, description = "Deleted; no body"),
         OrderErrors,
+        PreconditionErrors,
         Unauthenticated,
     )
 )]
@@ -132,8 +161,9 @@ pub async fn delete_order(
     orders: web::Data<OrdersService>,
     caller: Caller,
     id: web::Path<Uuid>,
+    if_match: IfMatchHeader,
 ) -> Result<HttpResponse, ApiError> {
-    orders.delete(&caller.0, *id).await?;
+    orders.delete(&caller.0, *id, &if_match.precondition(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -141,11 +171,13 @@ pub async fn delete_order(
 #[utoipa::path(
     tag = "orders",
     security(("bearerAuth" = [])),
-    params(("order_id" = Uuid, Path, description = "The order's id")),
+    params(("order_id" = Uuid, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
     responses(
-        (status = 200, description = "The order, paid", body = GetOrderSchema),
+        (status = 200, description = "The order, paid", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
         (status = 409, description = "The order is not `created`", body = ErrorBody),
         OrderErrors,
+        PreconditionErrors,
         Unauthenticated,
     )
 )]
@@ -154,20 +186,23 @@ pub async fn pay_order(
     orders: web::Data<OrdersService>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<GetOrderSchema>, ApiError> {
-    let order = orders.pay(&caller.0, *id).await?;
-    Ok(web::Json(order.into()))
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    let order = orders.pay(&caller.0, *id, &if_match.precondition(*id)).await?;
+    Ok(order_response(HttpResponse::Ok(), order))
 }
 
 /// Cancels an order that is `created`, `paid` or in `progress`.
 #[utoipa::path(
     tag = "orders",
     security(("bearerAuth" = [])),
-    params(("order_id" = Uuid, Path, description = "The order's id")),
+    params(("order_id" = Uuid, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
     responses(
-        (status = 200, description = "The order, cancelled", body = GetOrderSchema),
+        (status = 200, description = "The order, cancelled", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
         (status = 409, description = "The order can no longer be cancelled", body = ErrorBody),
         OrderErrors,
+        PreconditionErrors,
         Unauthenticated,
     )
 )]
@@ -176,7 +211,8 @@ pub async fn cancel_order(
     orders: web::Data<OrdersService>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<GetOrderSchema>, ApiError> {
-    let order = orders.cancel(&caller.0, *id).await?;
-    Ok(web::Json(order.into()))
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, ApiError> {
+    let order = orders.cancel(&caller.0, *id, &if_match.precondition(*id)).await?;
+    Ok(order_response(HttpResponse::Ok(), order))
 }
