@@ -63,7 +63,7 @@ where
     {
         let conn = self.lease.conn();
         let rows = match statement.form {
-            Form::Bound(query) => query.try_map(from_row).fetch_all(conn).await,
+            Form::Bound { sql, arguments } => sqlx::query_with(sql, arguments).try_map(from_row).fetch_all(conn).await,
             Form::Built(mut builder) => builder.build().try_map(from_row).fetch_all(conn).await,
             Form::Inline { sql, literals } => {
                 let rows = raw(&sql, &literals)?.fetch_all(conn).await;
@@ -81,7 +81,9 @@ where
     {
         let conn = self.lease.conn();
         let row = match statement.form {
-            Form::Bound(query) => query.try_map(from_row).fetch_optional(conn).await,
+            Form::Bound { sql, arguments } => {
+                sqlx::query_with(sql, arguments).try_map(from_row).fetch_optional(conn).await
+            }
             Form::Built(mut builder) => builder.build().try_map(from_row).fetch_optional(conn).await,
             Form::Inline { sql, literals } => {
                 let row = raw(&sql, &literals)?.fetch_optional(conn).await;
@@ -96,7 +98,7 @@ where
     pub async fn execute(&mut self, statement: Statement<DB>) -> Result<DB::QueryResult, RepositoryError> {
         let conn = self.lease.conn();
         let done = match statement.form {
-            Form::Bound(query) => query.execute(conn).await,
+            Form::Bound { sql, arguments } => sqlx::query_with(sql, arguments).execute(conn).await,
             Form::Built(mut builder) => builder.build().execute(conn).await,
             Form::Inline { sql, literals } => raw(&sql, &literals)?.execute(conn).await,
             Form::Invalid(why) => return Err(invalid(why)),

@@ -9,8 +9,7 @@
 //! goes as one simple query: one round trip, no transaction around it.
 
 use super::literal::{Literal, LiteralError};
-use sqlx::query::Query;
-use sqlx::{Encode, QueryBuilder, Type};
+use sqlx::{Arguments, Encode, QueryBuilder, Type};
 
 /// A statement and its values, made by [`SqlxDatabase::statement`](super::SqlxDatabase::statement)
 /// (SQL with its own `$1`, `$2`… placeholders, then [`bind`](Self::bind) once per
@@ -22,8 +21,9 @@ pub struct Statement<DB: sqlx::Database> {
 }
 
 pub(super) enum Form<DB: sqlx::Database> {
-    /// SQL with its placeholders, the values bound as parameters.
-    Bound(Query<'static, DB, DB::Arguments>),
+    /// SQL with its placeholders, the values bound as parameters (encoded as they come,
+    /// in place).
+    Bound { sql: &'static str, arguments: DB::Arguments },
     /// SQL built in pieces, the values bound as parameters.
     Built(QueryBuilder<DB>),
     /// SQL whose placeholders stand for `literals` (`$1` for the first), written in
@@ -35,8 +35,11 @@ pub(super) enum Form<DB: sqlx::Database> {
 }
 
 impl<DB: sqlx::Database> Statement<DB> {
-    pub(super) fn bound(sql: &'static str) -> Self {
-        Self { form: Form::Bound(sqlx::query(sql)) }
+    pub(super) fn bound(sql: &'static str) -> Self
+    where
+        DB::Arguments: Default,
+    {
+        Self { form: Form::Bound { sql, arguments: DB::Arguments::default() } }
     }
 
     pub(super) fn built(start: &'static str) -> Self
@@ -55,18 +58,19 @@ impl<DB: sqlx::Database> Statement<DB> {
     where
         T: Encode<'t, DB> + Type<DB> + Literal,
     {
-        self.form = match self.form {
-            Form::Bound(query) => Form::Bound(query.bind(value)),
-            Form::Inline { sql, mut literals } => match literal(&value) {
-                Ok(text) => {
-                    literals.push(text);
-                    Form::Inline { sql, literals }
+        match &mut self.form {
+            Form::Bound { arguments, .. } => {
+                if arguments.add(value).is_err() {
+                    self.form = Form::Invalid("a value that cannot be encoded");
                 }
-                Err(LiteralError) => Form::Invalid(NUL),
+            }
+            Form::Inline { literals, .. } => match literal(&value) {
+                Ok(text) => literals.push(text),
+                Err(LiteralError) => self.form = Form::Invalid(NUL),
             },
-            Form::Built(_) => Form::Invalid("`bind` on a statement built with `push_bind`"),
-            invalid @ Form::Invalid(_) => invalid,
-        };
+            Form::Built(_) => self.form = Form::Invalid("`bind` on a statement built with `push_bind`"),
+            Form::Invalid(_) => {}
+        }
         self
     }
 
@@ -77,7 +81,7 @@ impl<DB: sqlx::Database> Statement<DB> {
                 builder.push(sql);
             }
             Form::Inline { sql: text, .. } => text.push_str(sql),
-            form @ Form::Bound(_) => *form = Form::Invalid("`push` on a statement with its own placeholders"),
+            form @ Form::Bound { .. } => *form = Form::Invalid("`push` on a statement with its own placeholders"),
             Form::Invalid(_) => {}
         }
         self
@@ -100,7 +104,9 @@ impl<DB: sqlx::Database> Statement<DB> {
                 }
                 Err(LiteralError) => self.form = Form::Invalid(NUL),
             },
-            form @ Form::Bound(_) => *form = Form::Invalid("`push_bind` on a statement with its own placeholders"),
+            form @ Form::Bound { .. } => {
+                *form = Form::Invalid("`push_bind` on a statement with its own placeholders");
+            }
             Form::Invalid(_) => {}
         }
         self
