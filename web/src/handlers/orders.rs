@@ -22,8 +22,36 @@ const ITEMS: &[&str] = &["body", "order"];
 /// Where query problems are located.
 const QUERY: &[&str] = &["query"];
 /// How the OpenAPI document describes `If-Match`.
-const IF_MATCH: &str = "The order's `ETag` as the client last saw it (or `*`: any existing order): \
-    the write applies only to that version, else 412";
+
+/// `If-Match` as the document describes it, with its syntax (RFC 9110 §13.1.1): `*`, or
+/// entity tags separated by commas; anything else is 400. (The document only: the header
+/// is read by [`IfMatchHeader`](crate::conditional::IfMatchHeader).)
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code, reason = "documents a header")]
+struct IfMatch {
+    /// The order's `ETag` as the client last saw it (or `*`: any existing order): the write
+    /// applies only to that version, else 412.
+    #[param(
+        rename = "If-Match",
+        nullable = false,
+        pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#
+    )]
+    if_match: Option<String>,
+}
+
+/// `If-None-Match` as the document describes it, with the same syntax as [`IfMatch`].
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code, reason = "documents a header")]
+struct IfNoneMatch {
+    /// An `ETag` of the order the client holds (or `*`): 304 if it is current.
+    #[param(
+        rename = "If-None-Match",
+        pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#
+    )]
+    if_none_match: Option<String>,
+}
 
 /// Lists orders, newest first.
 #[utoipa::path(
@@ -88,7 +116,7 @@ pub async fn create_order(
     security(("bearerAuth" = [])),
     params(
         ("order_id" = Uuid, Path, description = "The order's id"),
-        ("If-None-Match" = Option<String>, Header, description = "An `ETag` of the order the client holds (or `*`): 304 if it is current"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The order", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
@@ -118,7 +146,7 @@ pub async fn get_order(
     tag = "orders",
     security(("bearerAuth" = [])),
     params(("order_id" = Uuid, Path, description = "The order's id"),
-        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
+        IfMatch),
     request_body = CreateOrderSchema,
     responses(
         (status = 200, description = "The order, updated", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
@@ -148,7 +176,7 @@ pub async fn update_order(
     tag = "orders",
     security(("bearerAuth" = [])),
     params(("order_id" = Uuid, Path, description = "The order's id"),
-        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
+        IfMatch),
     responses(
         (status = 204, description = "Deleted; no body"),
         OrderErrors,
@@ -172,7 +200,7 @@ pub async fn delete_order(
     tag = "orders",
     security(("bearerAuth" = [])),
     params(("order_id" = Uuid, Path, description = "The order's id"),
-        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
+        IfMatch),
     responses(
         (status = 200, description = "The order, paid", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
         (status = 409, description = "The order is not `created`", body = ErrorBody),
@@ -197,7 +225,7 @@ pub async fn pay_order(
     tag = "orders",
     security(("bearerAuth" = [])),
     params(("order_id" = Uuid, Path, description = "The order's id"),
-        ("If-Match" = Option<String>, Header, description = IF_MATCH)),
+        IfMatch),
     responses(
         (status = 200, description = "The order, cancelled", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
         (status = 409, description = "The order can no longer be cancelled", body = ErrorBody),
