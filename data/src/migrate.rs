@@ -24,8 +24,11 @@ pub async fn run(url: &str, settings: &PoolSettings) -> Result<(), ConnectError>
     match DatabaseKind::of(url)? {
         #[cfg(feature = "postgres")]
         DatabaseKind::Postgres => {
+            // A migration may rightly run longer than any request (an index built on a
+            // large table): no statement timeout on its connection.
+            let settings = PoolSettings { statement_timeout: std::time::Duration::ZERO, ..*settings };
             let mut conn =
-                timed(settings, sqlx_options::postgres(url, settings)?.connect()).await.map_err(unreachable)?;
+                timed(&settings, sqlx_options::postgres(url, &settings)?.connect()).await.map_err(unreachable)?;
             POSTGRES.run(&mut conn).await?;
             conn.close().await.map_err(unreachable)
         }
