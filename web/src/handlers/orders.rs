@@ -21,7 +21,6 @@ fn order_response(mut response: HttpResponseBuilder, order: Order) -> HttpRespon
 const ITEMS: &[&str] = &["body", "order"];
 /// Where query problems are located.
 const QUERY: &[&str] = &["query"];
-/// How the OpenAPI document describes `If-Match`.
 
 /// `If-Match` as the document describes it, with its syntax (RFC 9110 §13.1.1): `*`, or
 /// entity tags separated by commas; anything else is 400. (The document only: the header
