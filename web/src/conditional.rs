@@ -52,16 +52,13 @@ impl FromRequest for IfMatchHeader {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = if req.headers().contains_key(header::IF_MATCH) {
-            match header::IfMatch::parse(req) {
-                Ok(header::IfMatch::Items(tags)) if tags.is_empty() => Err(malformed(header::IF_MATCH)),
-                Ok(value) => Ok(Self(Some(value))),
-                Err(_) => Err(malformed(header::IF_MATCH)),
+        let result = match read(req, |value| matches!(value, header::IfMatch::Items(tags) if tags.is_empty())) {
+            Ok(None)
+                if req.app_data::<web::Data<crate::AppState>>().is_some_and(|state| state.http.require_if_match) =>
+            {
+                Err(ApiError::PreconditionRequired)
             }
-        } else if req.app_data::<web::Data<crate::AppState>>().is_some_and(|state| state.http.require_if_match) {
-            Err(ApiError::PreconditionRequired)
-        } else {
-            Ok(Self(None))
+            read => read.map(Self),
         };
         std::future::ready(result)
     }
@@ -88,16 +85,21 @@ impl FromRequest for IfNoneMatchHeader {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = if req.headers().contains_key(header::IF_NONE_MATCH) {
-            match header::IfNoneMatch::parse(req) {
-                Ok(header::IfNoneMatch::Items(tags)) if tags.is_empty() => Err(malformed(header::IF_NONE_MATCH)),
-                Ok(value) => Ok(Self(Some(value))),
-                Err(_) => Err(malformed(header::IF_NONE_MATCH)),
-            }
-        } else {
-            Ok(Self(None))
-        };
-        std::future::ready(result)
+        let read = read(req, |value| matches!(value, header::IfNoneMatch::Items(tags) if tags.is_empty()));
+        std::future::ready(read.map(Self))
+    }
+}
+
+/// Header `H` of `req`, if it has one. A value that does not parse, or that `is_empty`
+/// (actix's parser skips the list's elements that are not tags; a header left with none is
+/// refused rather than read as an empty list), is 400 naming the header.
+fn read<H: Header>(req: &HttpRequest, is_empty: impl Fn(&H) -> bool) -> Result<Option<H>, ApiError> {
+    if !req.headers().contains_key(H::name()) {
+        return Ok(None);
+    }
+    match H::parse(req) {
+        Ok(value) if !is_empty(&value) => Ok(Some(value)),
+        _ => Err(malformed(H::name())),
     }
 }
 
