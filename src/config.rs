@@ -37,7 +37,7 @@ pub struct Config {
     pub pool: PoolSettings,
     /// `DB_STARTUP_TIMEOUT_S`: how long start-up waits for the database.
     pub startup_timeout: Duration,
-    /// `BODY_LIMIT_BYTES`, `CORS_ORIGINS`, `HI_DELAY_MS`, `REQUIRE_IF_MATCH`.
+    /// `BODY_LIMIT_BYTES`, `CORS_ORIGINS`, `HI_DELAY_MS`, `REQUIRE_IF_MATCH`, `IDEMPOTENCY_TTL_S`.
     pub http: HttpSettings,
     /// Listening address, connection limits and shutdown.
     pub server: ServerSettings,
@@ -144,6 +144,7 @@ impl Config {
                 hi_delay: vars.millis("HI_DELAY_MS")?.unwrap_or(d.http.hi_delay),
                 auth: AuthSettings::Open,
                 require_if_match: vars.parsed("REQUIRE_IF_MATCH")?.unwrap_or(d.http.require_if_match),
+                idempotency_ttl: vars.seconds("IDEMPOTENCY_TTL_S")?.unwrap_or(d.http.idempotency_ttl),
             },
             server: ServerSettings {
                 host: vars.parsed("HOST")?.unwrap_or(d.server.host),

@@ -84,7 +84,32 @@ where
 /// repository. A new resource adds its service here.
 pub fn app_state(database: &Database, config: &Config) -> Result<app_web::AppState, StartError> {
     let orders = OrdersService::new(database.orders());
-    Ok(app_web::AppState::new(orders, Arc::new(database.clone()), config.http.clone())?)
+    let keys = database.idempotency_keys();
+    Ok(app_web::AppState::new(orders, keys, Arc::new(database.clone()), config.http.clone())?)
+}
+
+/// Deletes expired `Idempotency-Key` records in the background, a batch at a time, so
+/// that no request pays for the sweep; runs until the process exits.
+pub fn purge_expired_keys(keys: app_service::Idempotency) {
+    const EVERY: Duration = Duration::from_secs(60);
+    const BATCH: i64 = 1000;
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(EVERY);
+        loop {
+            ticks.tick().await;
+            // Batch after batch while batches come back full; an error waits for the next tick.
+            loop {
+                match keys.purge_expired(BATCH).await {
+                    Ok(deleted) if deleted == BATCH as u64 => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "expired idempotency keys not purged");
+                        break;
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// `url` with any password replaced by `***`, for logs and error messages.

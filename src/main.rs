@@ -120,6 +120,7 @@ async fn serve() -> Result<(), String> {
         );
     }
     let state = app_state(&database, &config).map_err(|e| e.to_string())?;
+    app::purge_expired_keys(state.keys.clone());
     if !state.auth.is_required() {
         tracing::warn!(
             "authentication is off: every caller may read and change every order; set AUTH_JWKS_URL, AUTH_ISSUER and \

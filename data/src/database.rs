@@ -1,14 +1,14 @@
 //! [`Database`]: the one handle a process opens on its database.
 
 use crate::{Backend, ConnectError, DatabaseKind, PoolSettings, migrate};
-use app_service::{OrdersRepository, PoolStats, RepositoryError, StorageHealth};
+use app_service::{IdempotencyRepository, OrdersRepository, PoolStats, RepositoryError, StorageHealth};
 use async_trait::async_trait;
 use std::sync::Arc;
 
 #[cfg(feature = "diesel")]
-use crate::diesel_backend::{self, DieselDatabase, DieselOrders};
+use crate::diesel_backend::{self, DieselDatabase, DieselKeys, DieselOrders};
 #[cfg(feature = "sqlx")]
-use crate::sqlx_backend::{self, SqlxDatabase, SqlxOrders};
+use crate::sqlx_backend::{self, SqlxDatabase, SqlxKeys, SqlxOrders};
 
 /// The process's database: the connection pool of the chosen backend, and on SQLite the
 /// queue its writers share. Made once at start-up; cheap to clone (clones share the
@@ -107,6 +107,11 @@ impl Database {
     /// A new resource adds a method like this one, naming its repository on each backend.
     pub fn orders(&self) -> Arc<dyn OrdersRepository> {
         repository!(&self.pool, SqlxOrders, DieselOrders)
+    }
+
+    /// The `Idempotency-Key` records of every resource on this database.
+    pub fn idempotency_keys(&self) -> Arc<dyn IdempotencyRepository> {
+        repository!(&self.pool, SqlxKeys, DieselKeys)
     }
 
     /// Closes the pool; call once, at shutdown, after in-flight requests have finished.

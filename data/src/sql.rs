@@ -45,6 +45,33 @@ pub const INSERT_ORDER_WITH_ITEMS: &str = "\
     INSERT INTO order_items (order_id, position, product, size, quantity) \
     SELECT o.id, i.* FROM o, UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[]) AS i";
 
+/// `$1` owner's live record of key `$2` at time `$3` (columns of
+/// [`KeyRow`](crate::storage::KeyRow)). Both backends, like the two below.
+pub const FIND_KEY: &str = "\
+    SELECT idempotency_key, fingerprint, response_status, response_body, response_location, response_etag, \
+    created, expires FROM idempotency_keys WHERE owner = $1 AND idempotency_key = $2 AND expires > $3";
+
+/// Stores a key's record unless its owner has a live one (one that expires after the new
+/// record's `created`): an expired record is replaced. One row affected: stored; none: the
+/// key is in use. On Postgres, a concurrent transaction that stored the same key holds this
+/// statement until it ends, so a repeat waits for the first and then finds its record.
+/// Binds: `$1` owner, `$2` key, `$3` fingerprint, `$4`–`$7` the response (status, body,
+/// location, etag), `$8` created, `$9` expires.
+pub const CLAIM_KEY: &str = "\
+    INSERT INTO idempotency_keys (owner, idempotency_key, fingerprint, response_status, response_body, \
+    response_location, response_etag, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+    ON CONFLICT (owner, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+    response_status = excluded.response_status, response_body = excluded.response_body, \
+    response_location = excluded.response_location, response_etag = excluded.response_etag, \
+    created = excluded.created, expires = excluded.expires \
+    WHERE idempotency_keys.expires <= excluded.created";
+
+/// Deletes at most `$2` records expired by `$1`, oldest first (by the `expires` index,
+/// so a batch costs what it deletes, not the table).
+pub const PURGE_KEYS: &str = "\
+    DELETE FROM idempotency_keys WHERE (owner, idempotency_key) IN \
+    (SELECT owner, idempotency_key FROM idempotency_keys WHERE expires <= $1 ORDER BY expires LIMIT $2)";
+
 /// The text of `sql` around its placeholders: what comes before `$1`, then what follows
 /// each placeholder. For a query type that pushes its SQL and its binds in turn (diesel's
 /// `AstPass`), which numbers the binds itself: `sql`'s placeholders must be `$1`, `$2`…

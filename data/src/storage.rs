@@ -3,7 +3,7 @@
 //! (`sqlx_backend/codec.rs`, `diesel_backend/codec.rs`).
 
 use app_service::model::UnknownName;
-use app_service::{GuardedWrite, Order, OrderItem};
+use app_service::{GuardedWrite, KeyRecord, Order, OrderItem, StoredResponse};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -72,6 +72,42 @@ pub struct ItemRow {
     pub product: String,
     pub size: String,
     pub quantity: i64,
+}
+
+/// The columns of `idempotency_keys` that make a [`KeyRecord`], in this order
+/// ([`crate::sql::FIND_KEY`]).
+#[derive(Debug)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
+pub struct KeyRow {
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub response_status: i32,
+    pub response_body: String,
+    pub response_location: Option<String>,
+    pub response_etag: Option<String>,
+    pub created: DbTime,
+    pub expires: DbTime,
+}
+
+impl From<KeyRow> for KeyRecord {
+    fn from(row: KeyRow) -> Self {
+        // The table's CHECK keeps the status between 100 and 599.
+        let status = u16::try_from(row.response_status).unwrap_or(500);
+        let response = StoredResponse {
+            status,
+            body: row.response_body,
+            location: row.response_location,
+            etag: row.response_etag,
+        };
+        Self {
+            key: row.idempotency_key,
+            fingerprint: row.fingerprint,
+            response,
+            created: row.created.0,
+            expires: row.expires.0,
+        }
+    }
 }
 
 /// A stored value that the domain cannot hold (e.g. an unknown status).

@@ -57,7 +57,7 @@ async fn an_inserted_order_reads_back_exactly(backend: Backend, target: Target) 
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let items = (0..50).map(|i| item(&format!("product {i} ☕"), Size::Medium, i + 1)).collect();
     let order = order_at(app_service::model::now(), items);
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(order));
 }
 
@@ -65,7 +65,7 @@ async fn an_inserted_order_reads_back_exactly(backend: Backend, target: Target) 
 #[tokio::test]
 async fn an_unknown_id_is_none(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
-    repo.insert(&alice(), &new_order()).await.unwrap();
+    repo.insert(&alice(), &new_order(), None).await.unwrap();
     assert_eq!(repo.get(&alice(), Uuid::new_v4()).await.unwrap(), None);
 }
 
@@ -77,7 +77,7 @@ async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend
     let mut orders = Vec::new();
     for i in 0..5 {
         let order = order_at(start + TimeDelta::milliseconds(i), vec![item(&format!("#{i}"), Size::Small, 1)]);
-        repo.insert(&alice(), &order).await.unwrap();
+        repo.insert(&alice(), &order, None).await.unwrap();
         orders.push(order);
     }
     orders.reverse();
@@ -93,10 +93,10 @@ async fn a_listing_is_newest_first_to_the_millisecond_and_paged(backend: Backend
 async fn a_listing_filters_on_cancelled(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let (kept, cancelled) = (new_order(), new_order());
-    repo.insert(&alice(), &kept).await.unwrap();
-    repo.insert(&alice(), &cancelled).await.unwrap();
+    repo.insert(&alice(), &kept, None).await.unwrap();
+    repo.insert(&alice(), &cancelled, None).await.unwrap();
     let now = app_service::model::now();
-    repo.set_status(&alice(), cancelled.id, Status::Cancelled, &[Status::Created], ANY, now).await.unwrap();
+    repo.set_status(&alice(), cancelled.id, Status::Cancelled, &[Status::Created], ANY, now, None).await.unwrap();
     let ids = |orders: Vec<Order>| orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
     assert_eq!(ids(repo.list(&alice(), all(Some(true))).await.unwrap()), vec![cancelled.id]);
     assert_eq!(ids(repo.list(&alice(), all(Some(false))).await.unwrap()), vec![kept.id]);
@@ -108,7 +108,7 @@ async fn a_listing_filters_on_cancelled(backend: Backend, target: Target) {
 async fn replacing_items_is_guarded_by_status(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let later = order.created + TimeDelta::seconds(1);
     let items = vec![item("mocha", Size::Medium, 3)];
 
@@ -132,20 +132,21 @@ async fn replacing_items_is_guarded_by_status(backend: Backend, target: Target) 
 async fn status_changes_are_guarded(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let now = app_service::model::now();
     let GuardedWrite::Applied(paid) =
-        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now).await.unwrap()
+        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now, None).await.unwrap()
     else {
         panic!("payment should apply")
     };
     assert_eq!((paid.status, paid.items.clone(), paid.updated), (Status::Paid, order.items.clone(), now));
-    let again = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now).await.unwrap();
+    let again = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now, None).await.unwrap();
     assert_eq!(again, GuardedWrite::Refused { status: Status::Paid, version: FIRST_VERSION + 1 });
     let cancel = &[Status::Created, Status::Paid, Status::Progress];
-    let cancelled = repo.set_status(&alice(), order.id, Status::Cancelled, cancel, ANY, now).await.unwrap();
+    let cancelled = repo.set_status(&alice(), order.id, Status::Cancelled, cancel, ANY, now, None).await.unwrap();
     assert!(matches!(cancelled, GuardedWrite::Applied(o) if o.status == Status::Cancelled));
-    let missing = repo.set_status(&alice(), Uuid::new_v4(), Status::Paid, &[Status::Created], ANY, now).await.unwrap();
+    let missing =
+        repo.set_status(&alice(), Uuid::new_v4(), Status::Paid, &[Status::Created], ANY, now, None).await.unwrap();
     assert_eq!(missing, GuardedWrite::Missing);
 }
 
@@ -154,11 +155,12 @@ async fn status_changes_are_guarded(backend: Backend, target: Target) {
 async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let payments = (0..50).map(|_| {
         let repo = Arc::clone(&repo);
         tokio::spawn(async move {
-            repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, app_service::model::now()).await
+            repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, app_service::model::now(), None)
+                .await
         })
     });
     let outcomes = futures::future::join_all(payments).await;
@@ -177,7 +179,7 @@ async fn concurrent_payments_of_one_order_apply_once(backend: Backend, target: T
 async fn every_write_and_only_a_write_is_a_new_version(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let version = |write: GuardedWrite| match write {
         GuardedWrite::Applied(order) => order.version,
         other => panic!("the write should apply: {other:?}"),
@@ -186,9 +188,10 @@ async fn every_write_and_only_a_write_is_a_new_version(backend: Backend, target:
     let items = [item("mocha", Size::Small, 1)];
     let replaced = version(repo.replace_items(&alice(), order.id, &items, &[Status::Created], ANY, now).await.unwrap());
     assert_eq!(replaced, FIRST_VERSION + 1);
-    repo.set_status(&alice(), order.id, Status::Paid, &[Status::Paid], ANY, now).await.unwrap();
+    repo.set_status(&alice(), order.id, Status::Paid, &[Status::Paid], ANY, now, None).await.unwrap();
     assert_eq!(repo.get(&alice(), order.id).await.unwrap().unwrap().version, replaced, "refused: no new version");
-    let paid = version(repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now).await.unwrap());
+    let paid =
+        version(repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], ANY, now, None).await.unwrap());
     assert_eq!(paid, replaced + 1);
     assert_eq!(repo.list(&alice(), all(None)).await.unwrap()[0].version, paid);
 }
@@ -200,7 +203,7 @@ async fn every_write_and_only_a_write_is_a_new_version(backend: Backend, target:
 async fn a_write_at_a_stale_version_changes_nothing(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let (now, items) = (app_service::model::now(), [item("mocha", Size::Small, 1)]);
     let (first, second) = (Precondition::AtVersion(vec![FIRST_VERSION]), FIRST_VERSION + 1);
     let applied = repo.replace_items(&alice(), order.id, &items, &[Status::Created], &first, now).await.unwrap();
@@ -208,19 +211,22 @@ async fn a_write_at_a_stale_version_changes_nothing(backend: Backend, target: Ta
     let stale = GuardedWrite::Refused { status: Status::Created, version: second };
     assert_eq!(repo.replace_items(&alice(), order.id, &[], &[Status::Created], &first, now).await.unwrap(), stale);
     assert_eq!(
-        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &first, now).await.unwrap(),
+        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &first, now, None).await.unwrap(),
         stale
     );
     let none = Precondition::AtVersion(vec![]);
-    assert_eq!(repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &none, now).await.unwrap(), stale);
+    assert_eq!(
+        repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &none, now, None).await.unwrap(),
+        stale
+    );
     assert!(!repo.delete(&alice(), order.id, &first).await.unwrap());
     assert_eq!(repo.get(&alice(), order.id).await.unwrap().unwrap().items, items, "the stale writes changed nothing");
 
     let (gone, exists) = (Uuid::new_v4(), Precondition::Exists);
-    let missing = repo.set_status(&alice(), gone, Status::Paid, &[Status::Created], &exists, now).await.unwrap();
+    let missing = repo.set_status(&alice(), gone, Status::Paid, &[Status::Created], &exists, now, None).await.unwrap();
     assert_eq!(missing, GuardedWrite::Missing);
     let either = Precondition::AtVersion(vec![FIRST_VERSION, second]);
-    let paid = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &either, now).await.unwrap();
+    let paid = repo.set_status(&alice(), order.id, Status::Paid, &[Status::Created], &either, now, None).await.unwrap();
     assert!(matches!(paid, GuardedWrite::Applied(ref o) if o.version == second + 1), "{paid:?}");
     assert!(repo.delete(&alice(), order.id, &Precondition::AtVersion(vec![second + 1])).await.unwrap());
 }
@@ -232,7 +238,7 @@ async fn a_write_at_a_stale_version_changes_nothing(backend: Backend, target: Ta
 async fn concurrent_writes_at_one_version_apply_once(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let writers = (0..20).map(|i| {
         let repo = Arc::clone(&repo);
         tokio::spawn(async move {
@@ -258,15 +264,15 @@ async fn concurrent_writes_at_one_version_apply_once(backend: Backend, target: T
 async fn deleting_removes_the_order_and_its_items(backend: Backend, target: Target) {
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let (gone, kept) = (new_order(), new_order());
-    repo.insert(&alice(), &gone).await.unwrap();
-    repo.insert(&alice(), &kept).await.unwrap();
+    repo.insert(&alice(), &gone, None).await.unwrap();
+    repo.insert(&alice(), &kept, None).await.unwrap();
     assert!(repo.delete(&alice(), gone.id, ANY).await.unwrap());
     assert!(!repo.delete(&alice(), gone.id, ANY).await.unwrap());
     assert_eq!(repo.get(&alice(), gone.id).await.unwrap(), None);
     assert_eq!(repo.get(&alice(), kept.id).await.unwrap(), Some(kept.clone()));
     // A new order may reuse nothing of the old one: insert the same id again.
     let reborn = Order { id: gone.id, ..new_order() };
-    repo.insert(&alice(), &reborn).await.unwrap();
+    repo.insert(&alice(), &reborn, None).await.unwrap();
     assert_eq!(repo.get(&alice(), gone.id).await.unwrap().unwrap().items, reborn.items);
 }
 
@@ -276,7 +282,7 @@ async fn a_failed_insert_leaves_nothing_behind(backend: Backend, target: Target)
     let Some((repo, _db)) = repository(backend, target).await else { return };
     // The schema refuses a quantity of 0; the order row must not stay without items.
     let broken = order_at(app_service::model::now(), vec![item("latte", Size::Big, 1), item("tea", Size::Small, 0)]);
-    assert!(repo.insert(&alice(), &broken).await.is_err());
+    assert!(repo.insert(&alice(), &broken, None).await.is_err());
     assert_eq!(repo.get(&alice(), broken.id).await.unwrap(), None);
 }
 
@@ -297,7 +303,7 @@ async fn another_owner_can_neither_see_nor_touch_an_order(backend: Backend, targ
     let Some((repo, _db)) = repository(backend, target).await else { return };
     let bob = Owner::new("bob");
     let order = new_order();
-    repo.insert(&alice(), &order).await.unwrap();
+    repo.insert(&alice(), &order, None).await.unwrap();
     let later = order.created + TimeDelta::seconds(1);
 
     assert_eq!(repo.get(&bob, order.id).await.unwrap(), None);
@@ -305,13 +311,13 @@ async fn another_owner_can_neither_see_nor_touch_an_order(backend: Backend, targ
     let mocha = [item("mocha", Size::Big, 1)];
     let replaced = repo.replace_items(&bob, order.id, &mocha, &[Status::Created], ANY, later).await.unwrap();
     assert_eq!(replaced, GuardedWrite::Missing);
-    let paid = repo.set_status(&bob, order.id, Status::Paid, &[Status::Created], ANY, later).await.unwrap();
+    let paid = repo.set_status(&bob, order.id, Status::Paid, &[Status::Created], ANY, later, None).await.unwrap();
     assert_eq!(paid, GuardedWrite::Missing);
     assert!(!repo.delete(&bob, order.id, ANY).await.unwrap());
 
     assert_eq!(repo.get(&alice(), order.id).await.unwrap(), Some(order.clone()), "alice's order is untouched");
     let mine = Order { id: Uuid::new_v4(), ..new_order() };
-    repo.insert(&bob, &mine).await.unwrap();
+    repo.insert(&bob, &mine, None).await.unwrap();
     let listed: Vec<Uuid> = repo.list(&alice(), all(None)).await.unwrap().into_iter().map(|o| o.id).collect();
     assert_eq!(listed, vec![order.id], "each lists only their own");
 }
@@ -326,7 +332,7 @@ async fn repositories_share_the_database_pool(backend: Backend, target: Target) 
     let database = connect(&db, backend, settings).await;
     let (first, second) = (database.orders(), database.orders());
     let order = new_order();
-    first.insert(&alice(), &order).await.unwrap();
+    first.insert(&alice(), &order, None).await.unwrap();
     assert_eq!(second.get(&alice(), order.id).await.unwrap(), Some(order.clone()));
     let reads = (0..10).map(|_| async {
         second.get(&alice(), order.id).await.unwrap().is_some() && first.list(&alice(), all(None)).await.is_ok()
@@ -352,8 +358,8 @@ async fn each_backend_reads_what_the_other_wrote(#[case] kind: app_data::Databas
     let sqlx = Database::connect(&db.url, Backend::Sqlx, &settings).await.unwrap().orders();
     let diesel = Database::connect(&db.url, Backend::Diesel, &settings).await.unwrap().orders();
     let (by_sqlx, by_diesel) = (new_order(), order_at(app_service::model::now() + TimeDelta::milliseconds(1), vec![]));
-    sqlx.insert(&alice(), &by_sqlx).await.unwrap();
-    diesel.insert(&alice(), &by_diesel).await.unwrap();
+    sqlx.insert(&alice(), &by_sqlx, None).await.unwrap();
+    diesel.insert(&alice(), &by_diesel, None).await.unwrap();
     assert_eq!(diesel.get(&alice(), by_sqlx.id).await.unwrap(), Some(by_sqlx.clone()));
     assert_eq!(sqlx.get(&alice(), by_diesel.id).await.unwrap(), Some(by_diesel.clone()));
     assert_eq!(sqlx.list(&alice(), all(None)).await.unwrap(), diesel.list(&alice(), all(None)).await.unwrap());

@@ -37,7 +37,7 @@ async fn place_orders(repo: &dyn OrdersRepository) {
             items: vec![item],
             version: app_service::model::FIRST_VERSION,
         };
-        repo.insert(&owner, &order).await.unwrap();
+        repo.insert(&owner, &order, None).await.unwrap();
     }
 }
 

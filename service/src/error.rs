@@ -28,6 +28,10 @@ pub enum ServiceError {
     /// The caller expected the order at other versions (or to exist); nothing changed.
     #[error("Order with ID {0} is not at the version the request expects")]
     PreconditionFailed(Uuid),
+    /// Another request with the same `Idempotency-Key` stored its answer first; this one
+    /// changed nothing (see [`crate::idempotency`]).
+    #[error("the idempotency key is in use")]
+    KeyInUse,
     /// The database could not be reached in time; the request may be retried.
     #[error("the database is unavailable")]
     Unavailable,
@@ -39,6 +43,7 @@ pub enum ServiceError {
 impl From<RepositoryError> for ServiceError {
     fn from(error: RepositoryError) -> Self {
         match error {
+            RepositoryError::KeyInUse => Self::KeyInUse,
             RepositoryError::Unavailable(_) => Self::Unavailable,
             RepositoryError::Internal(source) => Self::Internal(source),
         }
@@ -49,6 +54,10 @@ impl From<RepositoryError> for ServiceError {
 /// values, not errors; see [`crate::repository::GuardedWrite`].
 #[derive(Debug, thiserror::Error)]
 pub enum RepositoryError {
+    /// A write carried a key record, and its owner already has a live record of that key:
+    /// nothing was written.
+    #[error("the idempotency key is in use")]
+    KeyInUse,
     /// No connection within the pool's timeout, or the connection broke.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -1,7 +1,9 @@
-//! An in-memory [`OrdersRepository`], the book's "fake" layer: for unit tests of the
-//! service, and for trying business rules without a database. Never used in production.
+//! An in-memory [`OrdersRepository`] and [`IdempotencyRepository`], the book's "fake"
+//! layer: for unit tests of the service, and for trying business rules without a
+//! database. Never used in production.
 
 use crate::error::RepositoryError;
+use crate::idempotency::{IdempotencyRepository, KeyRecord};
 use crate::model::{Order, OrderItem, Owner, Status};
 use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository, Precondition};
 use async_trait::async_trait;
@@ -10,18 +12,37 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 
-/// Orders kept in a map behind a mutex, each with its owner; every method is atomic
-/// like a transaction.
+/// Orders kept in a map behind a mutex, each with its owner, and the key records beside
+/// them; every method is atomic like a transaction.
 #[derive(Debug, Default)]
 pub struct InMemoryOrders {
-    orders: Mutex<HashMap<Uuid, (Owner, Order)>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    orders: HashMap<Uuid, (Owner, Order)>,
+    keys: HashMap<(Owner, String), KeyRecord>,
+}
+
+impl State {
+    /// Whether `owner` has a live record of `record`'s key (at `record`'s time).
+    fn key_in_use(&self, owner: &Owner, record: &KeyRecord) -> bool {
+        self.keys.get(&(owner.clone(), record.key.clone())).is_some_and(|live| live.expires > record.created)
+    }
+
+    fn keep(&mut self, owner: &Owner, record: Option<&KeyRecord>) {
+        if let Some(record) = record {
+            self.keys.insert((owner.clone(), record.key.clone()), record.clone());
+        }
+    }
 }
 
 impl InMemoryOrders {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, (Owner, Order)>> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-written order: writes are
-        // single `insert`/`remove` calls, so the map is always consistent.
-        self.orders.lock().unwrap_or_else(PoisonError::into_inner)
+        // single `insert`/`remove` calls, so the maps are always consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn guarded(
@@ -30,10 +51,14 @@ impl InMemoryOrders {
         id: Uuid,
         allowed: &[Status],
         precondition: &Precondition,
+        key: Option<&KeyRecord>,
         write: impl FnOnce(&mut Order),
-    ) -> GuardedWrite {
-        let mut orders = self.lock();
-        match orders.get_mut(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order) {
+    ) -> Result<GuardedWrite, RepositoryError> {
+        let mut state = self.lock();
+        if key.is_some_and(|record| state.key_in_use(owner, record)) {
+            return Err(RepositoryError::KeyInUse);
+        }
+        let outcome = match state.orders.get_mut(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order) {
             None => GuardedWrite::Missing,
             Some(order) if !allowed.contains(&order.status) || !precondition.admits(order.version) => {
                 GuardedWrite::Refused { status: order.status, version: order.version }
@@ -43,25 +68,35 @@ impl InMemoryOrders {
                 order.version += 1;
                 GuardedWrite::Applied(order.clone())
             }
+        };
+        if matches!(outcome, GuardedWrite::Applied(_)) {
+            state.keep(owner, key);
         }
+        Ok(outcome)
     }
 }
 
 #[async_trait]
 impl OrdersRepository for InMemoryOrders {
-    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert(&self, owner: &Owner, order: &Order, key: Option<&KeyRecord>) -> Result<(), RepositoryError> {
+        let mut state = self.lock();
+        if key.is_some_and(|record| state.key_in_use(owner, record)) {
+            return Err(RepositoryError::KeyInUse);
+        }
         let order = Order { version: crate::model::FIRST_VERSION, ..order.clone() };
-        self.lock().insert(order.id, (owner.clone(), order));
+        state.orders.insert(order.id, (owner.clone(), order));
+        state.keep(owner, key);
         Ok(())
     }
 
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
-        Ok(self.lock().get(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order.clone()))
+        Ok(self.lock().orders.get(&id).filter(|(stored, _)| stored == owner).map(|(_, order)| order.clone()))
     }
 
     async fn list(&self, owner: &Owner, filter: OrderFilter) -> Result<Vec<Order>, RepositoryError> {
-        let orders = self.lock();
-        let mut matching: Vec<&Order> = orders
+        let state = self.lock();
+        let mut matching: Vec<&Order> = state
+            .orders
             .values()
             .filter(|(stored, _)| stored == owner)
             .map(|(_, order)| order)
@@ -82,10 +117,10 @@ impl OrdersRepository for InMemoryOrders {
         precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        Ok(self.guarded(owner, id, allowed, precondition, |order| {
+        self.guarded(owner, id, allowed, precondition, None, |order| {
             order.items = items.to_vec();
             order.updated = at;
-        }))
+        })
     }
 
     async fn set_status(
@@ -96,17 +131,51 @@ impl OrdersRepository for InMemoryOrders {
         allowed: &[Status],
         precondition: &Precondition,
         at: DateTime<Utc>,
+        key: Option<&KeyRecord>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        Ok(self.guarded(owner, id, allowed, precondition, |order| {
+        self.guarded(owner, id, allowed, precondition, key, |order| {
             order.status = to;
             order.updated = at;
-        }))
+        })
     }
 
     async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError> {
-        let mut orders = self.lock();
+        let mut state = self.lock();
         let owned =
-            orders.get(&id).is_some_and(|(stored, order)| stored == owner && precondition.admits(order.version));
-        Ok(owned && orders.remove(&id).is_some())
+            state.orders.get(&id).is_some_and(|(stored, order)| stored == owner && precondition.admits(order.version));
+        Ok(owned && state.orders.remove(&id).is_some())
+    }
+}
+
+#[async_trait]
+impl IdempotencyRepository for InMemoryOrders {
+    async fn find(&self, owner: &Owner, key: &str, now: DateTime<Utc>) -> Result<Option<KeyRecord>, RepositoryError> {
+        let state = self.lock();
+        Ok(state.keys.get(&(owner.clone(), key.to_owned())).filter(|record| record.expires > now).cloned())
+    }
+
+    async fn save(&self, owner: &Owner, record: &KeyRecord) -> Result<bool, RepositoryError> {
+        let mut state = self.lock();
+        let stored = !state.key_in_use(owner, record);
+        if stored {
+            state.keep(owner, Some(record));
+        }
+        Ok(stored)
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>, limit: i64) -> Result<u64, RepositoryError> {
+        let mut state = self.lock();
+        let mut expired: Vec<_> = state
+            .keys
+            .iter()
+            .filter(|(_, record)| record.expires <= now)
+            .map(|(k, r)| (r.expires, k.clone()))
+            .collect();
+        expired.sort_by_key(|(expires, _)| *expires);
+        expired.truncate(usize::try_from(limit).unwrap_or(0));
+        for (_, key) in &expired {
+            state.keys.remove(key);
+        }
+        Ok(expired.len() as u64)
     }
 }

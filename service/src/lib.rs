@@ -8,6 +8,7 @@
 //! - [`repository`]: the ports the data layer implements: `OrdersRepository`, and
 //!   `StorageHealth` for the database as a whole.
 //! - [`orders`]: `OrdersService`, the use cases the web layer calls.
+//! - [`idempotency`]: safe retries (`Idempotency-Key`): the records of keyed requests.
 //! - [`fake`]: an in-memory repository for unit tests (the book's "fake" layer).
 //!
 //! This crate depends on no HTTP and no database crate: both outer layers depend on it,
@@ -16,12 +17,14 @@
 
 pub mod error;
 pub mod fake;
+pub mod idempotency;
 pub mod model;
 pub mod orders;
 pub mod repository;
 pub mod rules;
 
 pub use error::{Loc, RepositoryError, ServiceError, Violation};
+pub use idempotency::{Idempotency, IdempotencyRepository, KeyRecord, Keyed, StoredResponse};
 pub use model::{Order, OrderItem, Owner, Size, Status};
 pub use orders::OrdersService;
 pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats, Precondition, StorageHealth};

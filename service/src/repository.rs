@@ -5,6 +5,7 @@
 //! which every repository shares: one pool per process, however many resources.
 
 use crate::error::RepositoryError;
+use crate::idempotency::KeyRecord;
 use crate::model::{Order, OrderItem, Owner, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -92,10 +93,15 @@ pub enum GuardedWrite {
 /// Guarded writes check the status (and the [`Precondition`]'s versions) and write in one
 /// statement, so concurrent callers cannot both pass the check (e.g. 50 concurrent
 /// payments of one order: one succeeds). Every write adds one to the order's version.
+///
+/// A write that carries a [`KeyRecord`] (a request with an `Idempotency-Key`) stores it
+/// first, in the same transaction as the write: if `owner` already has a live record of
+/// that key, it fails with [`RepositoryError::KeyInUse`] and writes nothing.
 #[async_trait]
 pub trait OrdersRepository: Send + Sync + 'static {
-    /// Stores a new order with its items, at [`FIRST_VERSION`](crate::model::FIRST_VERSION).
-    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError>;
+    /// Stores a new order with its items, at [`FIRST_VERSION`](crate::model::FIRST_VERSION),
+    /// and `key`'s record with it.
+    async fn insert(&self, owner: &Owner, order: &Order, key: Option<&KeyRecord>) -> Result<(), RepositoryError>;
 
     /// The order with this id, with its items.
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError>;
@@ -116,7 +122,8 @@ pub trait OrdersRepository: Send + Sync + 'static {
     ) -> Result<GuardedWrite, RepositoryError>;
 
     /// Moves the order to `to` if its status is one of `allowed` and it meets
-    /// `precondition`.
+    /// `precondition`, and stores `key`'s record with it (only if the write applies).
+    #[allow(clippy::too_many_arguments)]
     async fn set_status(
         &self,
         owner: &Owner,
@@ -125,6 +132,7 @@ pub trait OrdersRepository: Send + Sync + 'static {
         allowed: &[Status],
         precondition: &Precondition,
         at: DateTime<Utc>,
+        key: Option<&KeyRecord>,
     ) -> Result<GuardedWrite, RepositoryError>;
 
     /// Deletes the order and its items if it meets `precondition`; `false` if there was

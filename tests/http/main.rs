@@ -5,6 +5,7 @@ mod conditional;
 mod docs;
 mod errors;
 mod greeting;
+mod idempotency;
 mod operations;
 mod orders;
 #[cfg(feature = "postgres")]

@@ -29,6 +29,9 @@ pub enum ApiError {
     BadHeader(String),
     /// A write came without `If-Match` where `REQUIRE_IF_MATCH` asks for one (428).
     PreconditionRequired,
+    /// The first request with this `Idempotency-Key` is still in flight (409, with
+    /// `Retry-After`).
+    KeyInProgress,
     /// No route has this path (404).
     NotFound,
     /// The path exists but not with this method (405); lists the allowed methods.
@@ -81,6 +84,9 @@ impl ApiError {
             Self::Service(ServiceError::PreconditionFailed(_)) => {
                 "If-Match does not match the order's current ETag (or the order is gone); GET it again".into()
             }
+            Self::KeyInProgress | Self::Service(ServiceError::KeyInUse) => {
+                "A request with this Idempotency-Key is in progress; retry after Retry-After seconds".into()
+            }
             Self::Service(error) => error.to_string(),
             Self::NotFound => "Not Found".into(),
             Self::MethodNotAllowed(_) => "Method Not Allowed".into(),
@@ -117,7 +123,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Service(ServiceError::Invalid(_)) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Service(ServiceError::NotFound { .. }) | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Service(ServiceError::Conflict { .. }) => StatusCode::CONFLICT,
+            Self::Service(ServiceError::Conflict { .. } | ServiceError::KeyInUse) | Self::KeyInProgress => {
+                StatusCode::CONFLICT
+            }
             Self::Service(ServiceError::PreconditionFailed(_)) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Service(ServiceError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
@@ -150,13 +158,25 @@ impl ResponseError for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
-        match self {
-            Self::Service(ServiceError::Invalid(violations)) => {
-                response.json(ValidationErrorBody { detail: details(&[], violations) })
-            }
-            Self::Invalid(detail) => response.json(ValidationErrorBody { detail: detail.clone() }),
-            _ => response.json(ErrorBody { detail: self.message() }),
+        if let Self::KeyInProgress | Self::Service(ServiceError::KeyInUse) = self {
+            response.insert_header(crate::idempotency::retry_after());
         }
+        response.content_type("application/json").body(self.body())
+    }
+}
+
+impl ApiError {
+    /// The JSON body of the response.
+    pub fn body(&self) -> String {
+        let body = match self {
+            Self::Service(ServiceError::Invalid(violations)) => {
+                serde_json::to_string(&ValidationErrorBody { detail: details(&[], violations) })
+            }
+            Self::Invalid(detail) => serde_json::to_string(&ValidationErrorBody { detail: detail.clone() }),
+            _ => serde_json::to_string(&ErrorBody { detail: self.message() }),
+        };
+        // These types always serialise; should one not, the client still gets JSON.
+        body.unwrap_or_else(|_| r#"{"detail":"internal error"}"#.to_owned())
     }
 }
 

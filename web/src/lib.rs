@@ -8,6 +8,7 @@
 //! - [`schemas`]: the JSON shapes of requests and responses.
 //! - [`extract`]: request extractors that report bad input as 422 like FastAPI.
 //! - [`conditional`]: an order's `ETag`, and `If-Match`/`If-None-Match`.
+//! - [`idempotency`]: `Idempotency-Key`: a retried `POST` answers as the first did.
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
 //! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
@@ -21,6 +22,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod idempotency;
 pub mod redoc;
 pub mod responses;
 pub mod schemas;
@@ -33,7 +35,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, web};
-use app_service::{OrdersService, StorageHealth};
+use app_service::{Idempotency, IdempotencyRepository, OrdersService, StorageHealth};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
@@ -53,6 +55,8 @@ pub struct HttpSettings {
     /// Whether writes to an order (`PUT`, `DELETE`, pay, cancel) must carry `If-Match`
     /// (428 without it).
     pub require_if_match: bool,
+    /// How long an `Idempotency-Key` answers its first response (then it may be reused).
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for HttpSettings {
@@ -63,6 +67,7 @@ impl Default for HttpSettings {
             hi_delay: Duration::from_secs(1),
             auth: auth::AuthSettings::Open,
             require_if_match: false,
+            idempotency_ttl: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -72,6 +77,8 @@ impl Default for HttpSettings {
 pub struct AppState {
     /// The orders use cases.
     pub orders: OrdersService,
+    /// The `Idempotency-Key` records of every resource.
+    pub keys: Idempotency,
     /// The database as a whole, for readiness and pool gauges.
     pub health: Arc<dyn StorageHealth>,
     /// Limits and policies.
@@ -85,17 +92,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for an app over `orders` on the database `health` reports on: builds the
-    /// OpenAPI document (for `http.auth`) and the metrics.
+    /// State for an app over `orders` (and the records of keyed requests in `keys`) on
+    /// the database `health` reports on: builds the OpenAPI document (for `http.auth`) and
+    /// the metrics.
     pub fn new(
         orders: OrdersService,
+        keys: Arc<dyn IdempotencyRepository>,
         health: Arc<dyn StorageHealth>,
         http: HttpSettings,
     ) -> Result<Self, prometheus::Error> {
+        let keys = Idempotency::new(keys, http.idempotency_ttl);
         let metrics = telemetry::Metrics::new()?;
         let auth = Arc::new(auth::Auth::new(&http.auth));
         let api = Arc::new(docs::Api::new(&http.auth));
-        Ok(Self { orders, health, http: Arc::new(http), api, metrics, auth })
+        Ok(Self { orders, keys, health, http: Arc::new(http), api, metrics, auth })
     }
 }
 
@@ -121,9 +131,10 @@ pub fn app(
         .into_utoipa_app()
         .configure(handlers::routes)
         .into_app()
-        // Handlers take only what they use: the orders handlers `Data<OrdersService>`,
-        // the rest `Data<AppState>`.
+        // Handlers take only what they use: the orders handlers `Data<OrdersService>` (and
+        // `Data<Idempotency>`), the rest `Data<AppState>`.
         .app_data(web::Data::new(state.orders.clone()))
+        .app_data(web::Data::new(state.keys.clone()))
         .app_data(web::PayloadConfig::new(state.http.body_limit))
         .app_data(extract::path_config())
         .service(swagger)
@@ -158,8 +169,16 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            idempotency::IDEMPOTENCY_KEY,
             telemetry::REQUEST_ID,
         ])
-        .expose_headers([header::LOCATION, header::ETAG, header::WWW_AUTHENTICATE, telemetry::REQUEST_ID])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
+            idempotency::IDEMPOTENT_REPLAYED,
+            telemetry::REQUEST_ID,
+        ])
         .max_age(3600)
 }

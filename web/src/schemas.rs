@@ -92,7 +92,7 @@ pub enum StatusSchema {
 }
 
 /// Body of `POST /orders` and `PUT /orders/{order_id}`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"order": [{"product": "cappuccino", "size": "medium", "quantity": 1}]}))]
 pub struct CreateOrderSchema {

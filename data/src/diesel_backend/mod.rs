@@ -7,7 +7,8 @@
 //! threadpool while the async task awaits the result.
 //!
 //! - `orders.rs`: the orders queries (no async anywhere) and the repository over them;
-//!   `filters.rs`: the conditions they write with (owner, status, version).
+//!   `filters.rs`: the conditions they write with (owner, status, version);
+//!   `keys.rs`: the `Idempotency-Key` records, which keyed writes store first.
 //! - `threads.rs`: that threadpool, the backend's own, one thread per connection.
 //! - `connections.rs`: opening and pooling connections (also blocking, so also on those threads).
 //! - [`schema`]: the `table!` definitions; `codec.rs`: stored values per database.
@@ -15,6 +16,7 @@
 mod codec;
 mod connections;
 mod filters;
+mod keys;
 mod orders;
 pub mod schema;
 mod threads;
@@ -29,6 +31,7 @@ use threads::QueryThreads;
 pub use connections::postgres;
 #[cfg(feature = "sqlite")]
 pub use connections::sqlite;
+pub use keys::{DieselKeys, KeyQueries};
 pub use orders::{DieselOrders, OrderQueries};
 
 /// A diesel connection type this backend runs on, with how it opens a write transaction.

@@ -1,26 +1,24 @@
 //! The orders queries on diesel, and the repository that runs them on the threadpool.
 //!
 //! [`OrderQueries`] are plain synchronous functions, no async anywhere: they run on a
-//! blocking thread, called through [`DieselDatabase::read`] and
-//! [`DieselDatabase::write`] (which also opens the write transaction). diesel's queries
-//! are built the same for both databases; running one needs the concrete connection
-//! type, so the `impl` is stamped out for `PgConnection` and `SqliteConnection` by
-//! `#[duplicate_item]` (each only when its feature is on). Read `Conn` as "the connection".
-//!
-//! The one query the databases disagree on is a new order: one statement on Postgres,
-//! two in a write transaction on SQLite. It is written once per database below the
-//! `impl` (`insert_in_one_statement`, `insert_in_write_transaction`), the `impl` picks
-//! its database's, and the repository runs it with
-//! [`DieselDatabase::write_atomic_by_itself`].
+//! blocking thread, called through [`DieselDatabase::read`] and [`DieselDatabase::write`]
+//! (which also opens the write transaction). diesel builds the queries the same for both
+//! databases; running one needs the concrete connection type, so the `impl` is stamped out
+//! for `PgConnection` and `SqliteConnection` by `#[duplicate_item]` (each only when its
+//! feature is on). Read `Conn` as "the connection". The one query the databases disagree on
+//! is a new order: one statement on Postgres, two in a write transaction on SQLite (the
+//! functions below the `impl`).
 
 use super::filters::{admitted, guarded, owned, state_of};
+use super::keys::KeyQueries;
 use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
 #[cfg(feature = "postgres")]
 use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
 use app_service::{
-    GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError, Status,
+    GuardedWrite, KeyRecord, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError,
+    Status,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,10 +35,13 @@ const ITEM_COLUMNS: (order_items::product, order_items::size, order_items::quant
 /// The queries the repository needs, as synchronous methods on a diesel connection.
 /// Writes expect to run inside a write transaction (see [`DieselDatabase::write`]), except
 /// [`insert_order`](Self::insert_order).
-pub trait OrderQueries: DieselConnection {
+pub trait OrderQueries: KeyQueries {
     /// Stores a new order of `owner` with its items, atomically by itself: it expects no
     /// enclosing transaction (see [`DieselDatabase::write_atomic_by_itself`]).
     fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()>;
+    /// Stores `key`'s record, then the order with its items (`false`, and nothing
+    /// stored, if the key is in use), in the enclosing write transaction.
+    fn insert_keyed_order(&mut self, owner: &str, order: &Order, key: &KeyRecord) -> QueryResult<bool>;
     /// `owner`'s order with this id, with its items.
     fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>>;
     /// A page of `owner`'s orders with their items, newest first, in one query.
@@ -55,7 +56,9 @@ pub trait OrderQueries: DieselConnection {
         precondition: &Precondition,
         at: DateTime<Utc>,
     ) -> QueryResult<GuardedWrite>;
-    /// Changes the status if it is one of `allowed` and the order meets `precondition`.
+    /// Changes the status if it is one of `allowed` and the order meets `precondition`,
+    /// storing `key`'s record first (`None`, and nothing written, if the key is in use).
+    #[allow(clippy::too_many_arguments)]
     fn set_status(
         &mut self,
         owner: &str,
@@ -64,22 +67,31 @@ pub trait OrderQueries: DieselConnection {
         allowed: &[Status],
         precondition: &Precondition,
         at: DateTime<Utc>,
-    ) -> QueryResult<GuardedWrite>;
+        key: Option<&KeyRecord>,
+    ) -> QueryResult<Option<GuardedWrite>>;
     /// Deletes the order and its items if it meets `precondition`.
     fn delete_order(&mut self, owner: &str, id: Uuid, precondition: &Precondition) -> QueryResult<bool>;
 }
 
 #[duplicate_item(
-    Conn                         gate                          insert_with_items;
-    [diesel::PgConnection]       [cfg(feature = "postgres")]   [insert_in_one_statement];
-    [diesel::SqliteConnection]   [cfg(feature = "sqlite")]     [insert_in_write_transaction];
+    Conn                         gate                          insert_with_items              insert_within;
+    [diesel::PgConnection]       [cfg(feature = "postgres")]   [insert_in_one_statement]      [insert_in_one_statement];
+    [diesel::SqliteConnection]   [cfg(feature = "sqlite")]     [insert_in_write_transaction]  [insert_rows];
 )]
 #[gate]
 impl OrderQueries for Conn {
     fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()> {
         // How many statements a new order takes is the one thing the databases disagree
-        // on: see the two functions after this `impl`, once per database.
+        // on: see the functions after this `impl`, once per database.
         insert_with_items(self, owner, order)
+    }
+
+    fn insert_keyed_order(&mut self, owner: &str, order: &Order, key: &KeyRecord) -> QueryResult<bool> {
+        if !self.claim_key(owner, key)? {
+            return Ok(false);
+        }
+        insert_within(self, owner, order)?;
+        Ok(true)
     }
 
     fn find_order(&mut self, owner: &str, id: Uuid) -> QueryResult<Option<Order>> {
@@ -147,7 +159,13 @@ impl OrderQueries for Conn {
         allowed: &[Status],
         precondition: &Precondition,
         at: DateTime<Utc>,
-    ) -> QueryResult<GuardedWrite> {
+        key: Option<&KeyRecord>,
+    ) -> QueryResult<Option<GuardedWrite>> {
+        if let Some(key) = key
+            && !self.claim_key(owner, key)?
+        {
+            return Ok(None);
+        }
         let updated = diesel::update(guarded(owner, id, allowed, admitted(precondition)))
             .set((
                 orders::status.eq(to.as_str()),
@@ -158,14 +176,18 @@ impl OrderQueries for Conn {
             .get_result::<OrderRow>(self)
             .optional()?;
         let Some(row) = updated else {
-            return storage::refusal(state_of(owner, id).first(self).optional()?).map_err(corrupt);
+            // Nothing written: the key's record goes too (the transaction commits).
+            if let Some(key) = key {
+                self.unclaim_key(owner, &key.key)?;
+            }
+            return storage::refusal(state_of(owner, id).first(self).optional()?).map(Some).map_err(corrupt);
         };
         let items = order_items::table
             .filter(order_items::order_id.eq(DbUuid(id)))
             .order(order_items::position)
             .select(ITEM_COLUMNS)
             .load::<ItemRow>(self)?;
-        order_with_items(row, items).map(GuardedWrite::Applied).map_err(corrupt)
+        order_with_items(row, items).map(|order| Some(GuardedWrite::Applied(order))).map_err(corrupt)
     }
 
     fn delete_order(&mut self, owner: &str, id: Uuid, precondition: &Precondition) -> QueryResult<bool> {
@@ -258,19 +280,23 @@ impl<Conn> RunQueryDsl<Conn> for NewOrderStatement<'_> {}
 /// so the extra statements and the transaction cost no round trips.
 #[cfg(feature = "sqlite")]
 fn insert_in_write_transaction(conn: &mut diesel::SqliteConnection, owner: &str, order: &Order) -> QueryResult<()> {
-    conn.write_transaction(|conn| {
-        diesel::insert_into(orders::table)
-            .values((
-                orders::owner.eq(owner),
-                orders::id.eq(DbUuid(order.id)),
-                orders::status.eq(order.status.as_str()),
-                orders::created.eq(DbTime(order.created)),
-                orders::updated.eq(DbTime(order.updated)),
-            ))
-            .execute(conn)?;
-        diesel::insert_into(order_items::table).values(item_rows(order.id, &order.items)).execute(conn)?;
-        Ok(())
-    })
+    conn.write_transaction(|conn| insert_rows(conn, owner, order))
+}
+
+/// SQLite: the two statements of a new order, in the caller's write transaction.
+#[cfg(feature = "sqlite")]
+fn insert_rows(conn: &mut diesel::SqliteConnection, owner: &str, order: &Order) -> QueryResult<()> {
+    diesel::insert_into(orders::table)
+        .values((
+            orders::owner.eq(owner),
+            orders::id.eq(DbUuid(order.id)),
+            orders::status.eq(order.status.as_str()),
+            orders::created.eq(DbTime(order.created)),
+            orders::updated.eq(DbTime(order.updated)),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(order_items::table).values(item_rows(order.id, &order.items)).execute(conn)?;
+    Ok(())
 }
 
 /// The rows of `items` of order `id`, for one multi-row insert.
@@ -316,10 +342,14 @@ impl<C: DieselConnection> DieselOrders<C> {
 
 #[async_trait]
 impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
-    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert(&self, owner: &Owner, order: &Order, key: Option<&KeyRecord>) -> Result<(), RepositoryError> {
         // The closure outlives this call on another thread, so it owns its data.
         let (owner, order) = (owner.clone(), order.clone());
-        self.db.write_atomic_by_itself(move |conn| conn.insert_order(owner.as_str(), &order)).await
+        let Some(key) = key.cloned() else {
+            return self.db.write_atomic_by_itself(move |conn| conn.insert_order(owner.as_str(), &order)).await;
+        };
+        let stored = self.db.write(move |conn| conn.insert_keyed_order(owner.as_str(), &order, &key)).await?;
+        if stored { Ok(()) } else { Err(RepositoryError::KeyInUse) }
     }
 
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
@@ -354,9 +384,12 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
         allowed: &[Status],
         precondition: &Precondition,
         at: DateTime<Utc>,
+        key: Option<&KeyRecord>,
     ) -> Result<GuardedWrite, RepositoryError> {
-        let (owner, allowed, precondition) = (owner.clone(), allowed.to_vec(), precondition.clone());
-        self.db.write(move |conn| conn.set_status(owner.as_str(), id, to, &allowed, &precondition, at)).await
+        let (owner, allowed, precondition, key) = (owner.clone(), allowed.to_vec(), precondition.clone(), key.cloned());
+        let write =
+            move |conn: &mut C| conn.set_status(owner.as_str(), id, to, &allowed, &precondition, at, key.as_ref());
+        self.db.write(write).await?.ok_or(RepositoryError::KeyInUse)
     }
 
     async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError> {

@@ -61,5 +61,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::StoredTime;
+
+    /// Each caller's `Idempotency-Key` records (see `app_service::idempotency`).
+    idempotency_keys (owner, idempotency_key) {
+        /// Whose key it is.
+        owner -> Text,
+        /// The key as the client sent it.
+        idempotency_key -> Text,
+        /// The first request's hash: a repeat must match it.
+        fingerprint -> Text,
+        /// The first response's status code.
+        response_status -> Integer,
+        /// Its JSON body.
+        response_body -> Text,
+        /// Its `Location`, if any.
+        response_location -> Nullable<Text>,
+        /// Its `ETag`, if any.
+        response_etag -> Nullable<Text>,
+        /// When the record was stored.
+        created -> StoredTime,
+        /// When the key may be used again.
+        expires -> StoredTime,
+    }
+}
+
 diesel::joinable!(order_items -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(orders, order_items);

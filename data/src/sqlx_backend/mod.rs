@@ -4,11 +4,12 @@
 //! threadpool. [`SqlxDatabase`] is this backend's side of the [`Database`](crate::Database)
 //! handle: the pool and the writer queue, shared by every repository. [`SqlxOrders`]
 //! (`orders.rs`) is the orders repository; a new resource's repository is written the
-//! same way beside it. How values are encoded per database is in `codec.rs`; how
+//! same way beside it. [`SqlxKeys`] (`keys.rs`) keeps the `Idempotency-Key` records. How values are encoded per database is in `codec.rs`; how
 //! connections are pooled and leased (deadpool, not sqlx's own pool, and why) in `lease.rs`;
 //! how a repository runs its statements in `session.rs`.
 
 mod codec;
+mod keys;
 mod lease;
 mod literal;
 mod orders;
@@ -25,6 +26,7 @@ pub use literal::check_standard_strings;
 use sqlx::{Connection, Executor, FromRow};
 use std::sync::Arc;
 
+pub use keys::SqlxKeys;
 use lease::{ConnectionManager, Lease, Pool};
 pub use orders::SqlxOrders;
 pub use session::{Session, WriteTransaction};

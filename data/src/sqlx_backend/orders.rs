@@ -14,7 +14,8 @@ use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_
 #[cfg(feature = "postgres")]
 use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
 use app_service::{
-    GuardedWrite, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError, Status,
+    GuardedWrite, KeyRecord, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError,
+    Status,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -46,10 +47,11 @@ impl<DB: sqlx::Database> SqlxOrders<DB> {
 }
 
 /// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (one
-/// round trip, no explicit transaction: a statement is atomic).
+/// round trip, no explicit transaction: a statement is atomic). With a key record, the
+/// record and the statement in a write transaction.
 #[cfg(feature = "postgres")]
 impl SqlxOrders<sqlx::Postgres> {
-    async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert_order(&self, owner: &Owner, order: &Order, key: Option<&KeyRecord>) -> Result<(), RepositoryError> {
         let items = ItemColumns::of(&order.items);
         let insert = self
             .db
@@ -63,16 +65,23 @@ impl SqlxOrders<sqlx::Postgres> {
             .bind(items.products)
             .bind(items.sizes)
             .bind(items.quantities);
-        self.db.execute(insert).await.map(drop)
+        let Some(key) = key else { return self.db.execute(insert).await.map(drop) };
+        let mut tx = self.db.claim_key(self.db.begin_write().await?, owner, key).await?;
+        tx.execute(insert).await?;
+        tx.commit().await
     }
 }
 
 /// SQLite: no data-modifying CTEs, so the order and its items are two statements in one
-/// write transaction (in-process, so the extra statements cost no round trips).
+/// write transaction (in-process, so the extra statements cost no round trips), after the
+/// key record if there is one.
 #[cfg(feature = "sqlite")]
 impl SqlxOrders<sqlx::Sqlite> {
-    async fn insert_order(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert_order(&self, owner: &Owner, order: &Order, key: Option<&KeyRecord>) -> Result<(), RepositoryError> {
         let mut tx = self.db.begin_write().await?;
+        if let Some(key) = key {
+            tx = self.db.claim_key(tx, owner, key).await?;
+        }
         let insert = self
             .db
             .statement(INSERT_ORDER)
@@ -116,10 +125,10 @@ fn corrupt(error: CorruptRow) -> RepositoryError {
 #[gate]
 #[async_trait]
 impl OrdersRepository for SqlxOrders<Db> {
-    async fn insert(&self, owner: &Owner, order: &Order) -> Result<(), RepositoryError> {
+    async fn insert(&self, owner: &Owner, order: &Order, key: Option<&KeyRecord>) -> Result<(), RepositoryError> {
         // How many statements a new order takes is the one thing the databases disagree
         // on; see `insert_order` below, once per database.
-        self.insert_order(owner, order).await
+        self.insert_order(owner, order, key).await
     }
 
     async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Order>, RepositoryError> {
@@ -168,8 +177,12 @@ impl OrdersRepository for SqlxOrders<Db> {
         allowed: &[Status],
         precondition: &Precondition,
         at: DateTime<Utc>,
+        key: Option<&KeyRecord>,
     ) -> Result<GuardedWrite, RepositoryError> {
         let mut tx = self.db.begin_write().await?;
+        if let Some(key) = key {
+            tx = self.db.claim_key(tx, owner, key).await?;
+        }
         let mut update = self.db.building("UPDATE orders SET status = ");
         update.push_bind(to.as_str()).push(", updated = ").push_bind(DbTime(at));
         let Some(row) = self.guarded(&mut tx, update, owner, id, allowed, precondition).await? else {

@@ -5,16 +5,39 @@ use crate::auth::Caller;
 use crate::conditional::{IfMatchHeader, IfNoneMatchHeader, etag};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
+use crate::idempotency::{IdempotencyKeyHeader, keyed};
 use crate::responses::{BodyErrors, InvalidInput, OrderErrors, PreconditionErrors, StorageErrors, Unauthenticated};
 use crate::schemas::{CreateOrderSchema, ErrorBody, GetOrderSchema, ListOrdersQuery, OrderListSchema};
 use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, post, put, web};
-use app_service::{Order, OrderFilter, OrdersService, rules};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, post, put, web};
+use app_service::{Idempotency, Order, OrderFilter, OrdersService, StoredResponse, rules};
 use uuid::Uuid;
 
 /// `order` as the body of `response`, with its `ETag`.
 fn order_response(mut response: HttpResponseBuilder, order: Order) -> HttpResponse {
     response.insert_header(header::ETag(etag(&order))).json(GetOrderSchema::from(order))
+}
+
+/// A new order's response: 201, its `Location`, then as [`order_response`].
+fn placed(order: Order) -> HttpResponse {
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, location(&order)));
+    order_response(response, order)
+}
+
+fn location(order: &Order) -> String {
+    format!("/orders/{}", order.id)
+}
+
+/// [`placed`] as stored for a keyed request, to be replayed.
+fn stored_placed(order: &Order) -> StoredResponse {
+    StoredResponse { status: 201, location: Some(location(order)), ..stored_current(order) }
+}
+
+/// `order_response(HttpResponse::Ok(), order)` as stored for a keyed request.
+fn stored_current(order: &Order) -> StoredResponse {
+    let body = serde_json::to_string(&GetOrderSchema::from(order.clone())).unwrap_or_default();
+    StoredResponse { status: 200, body, location: None, etag: Some(etag(order).to_string()) }
 }
 
 /// Where body problems are located: the items are the body's `order` list.
@@ -52,6 +75,24 @@ struct IfNoneMatch {
     if_none_match: Option<String>,
 }
 
+/// `Idempotency-Key` as the document describes it. (The document only: the header is read
+/// by [`IdempotencyKeyHeader`].)
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code, reason = "documents a header")]
+struct IdempotencyKey {
+    /// Makes the request safe to retry: a repeat with the same key and the same request
+    /// answers the first response again (with `Idempotent-Replayed: true`) and changes
+    /// nothing. 1 to 255 visible ASCII characters, bare or as a quoted string; a UUID is
+    /// a good key. Keys are the caller's own and expire (`IDEMPOTENCY_TTL_S`).
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        pattern = r#"^([\x21\x23-\x7E][\x21-\x7E]{0,254}|"([\x21\x23-\x5B\x5D-\x7E]|\\["\\]){1,255}")$"#
+    )]
+    idempotency_key: Option<String>,
+}
+
 /// Lists orders, newest first.
 #[utoipa::path(
     tag = "orders",
@@ -84,11 +125,15 @@ pub async fn list_orders(
 #[utoipa::path(
     tag = "orders",
     security(("bearerAuth" = [])),
+    params(IdempotencyKey),
     request_body = CreateOrderSchema,
     responses(
-        (status = 201, description = "The order, placed", body = GetOrderSchema,
+        (status = 201, description = "The order, placed (or, for a repeated `Idempotency-Key`, the first response again)", body = GetOrderSchema,
          headers(("Location" = String, description = "The order's URL"),
-                 ("ETag" = String, description = "The order's entity tag, for `If-Match`"))),
+                 ("ETag" = String, description = "The order's entity tag, for `If-Match`"),
+                 ("Idempotent-Replayed" = String, description = "`true` when this is a stored response replayed for a repeated `Idempotency-Key`"))),
+        (status = 409, description = "The first request with this `Idempotency-Key` is still in progress", body = ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
         BodyErrors,
         InvalidInput,
         StorageErrors,
@@ -98,13 +143,18 @@ pub async fn list_orders(
 #[post("/orders")]
 pub async fn create_order(
     orders: web::Data<OrdersService>,
+    keys: web::Data<Idempotency>,
     caller: Caller,
+    key: IdempotencyKeyHeader,
+    request: HttpRequest,
     body: JsonBody<CreateOrderSchema>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = orders.create(&caller.0, body.0.into()).await.map_err(ApiError::located(ITEMS))?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/orders/{}", order.id)));
-    Ok(order_response(response, order))
+    let (owner, request) = (&caller.0, key.with_body(&request, &body.0));
+    let create = |key: Option<_>| async move {
+        orders.create(owner, body.0.into(), key.as_ref()).await.map_err(ApiError::located(ITEMS))
+    };
+    let answer = keyed(&keys, owner, request, stored_placed, create).await?;
+    Ok(answer.respond(placed))
 }
 
 /// Returns one order.
@@ -199,10 +249,10 @@ pub async fn delete_order(
     tag = "orders",
     security(("bearerAuth" = [])),
     params(("order_id" = Uuid, Path, description = "The order's id"),
-        IfMatch),
+        IfMatch, IdempotencyKey),
     responses(
-        (status = 200, description = "The order, paid", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
-        (status = 409, description = "The order is not `created`", body = ErrorBody),
+        (status = 200, description = "The order, paid (or, for a repeated `Idempotency-Key`, the first response again)", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"), ("Idempotent-Replayed" = String, description = "`true` when this is a stored response replayed for a repeated `Idempotency-Key`"))),
+        (status = 409, description = "The order is not `created`, or the first request with this `Idempotency-Key` is still in progress (with `Retry-After`)", body = ErrorBody),
         OrderErrors,
         PreconditionErrors,
         Unauthenticated,
@@ -211,12 +261,17 @@ pub async fn delete_order(
 #[post("/orders/{order_id}/pay")]
 pub async fn pay_order(
     orders: web::Data<OrdersService>,
+    keys: web::Data<Idempotency>,
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
+    key: IdempotencyKeyHeader,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let order = orders.pay(&caller.0, *id, &if_match.precondition(*id)).await?;
-    Ok(order_response(HttpResponse::Ok(), order))
+    let (owner, request, precondition) = (&caller.0, key.with_request(&request), if_match.precondition(*id));
+    let pay = |key: Option<_>| async move { Ok(orders.pay(owner, *id, &precondition, key.as_ref()).await?) };
+    let answer = keyed(&keys, owner, request, stored_current, pay).await?;
+    Ok(answer.respond(|order| order_response(HttpResponse::Ok(), order)))
 }
 
 /// Cancels an order that is `created`, `paid` or in `progress`.
@@ -224,10 +279,10 @@ pub async fn pay_order(
     tag = "orders",
     security(("bearerAuth" = [])),
     params(("order_id" = Uuid, Path, description = "The order's id"),
-        IfMatch),
+        IfMatch, IdempotencyKey),
     responses(
-        (status = 200, description = "The order, cancelled", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"))),
-        (status = 409, description = "The order can no longer be cancelled", body = ErrorBody),
+        (status = 200, description = "The order, cancelled (or, for a repeated `Idempotency-Key`, the first response again)", body = GetOrderSchema, headers(("ETag" = String, description = "The order's entity tag: changes whenever the order does; send it back in `If-Match`"), ("Idempotent-Replayed" = String, description = "`true` when this is a stored response replayed for a repeated `Idempotency-Key`"))),
+        (status = 409, description = "The order can no longer be cancelled, or the first request with this `Idempotency-Key` is still in progress (with `Retry-After`)", body = ErrorBody),
         OrderErrors,
         PreconditionErrors,
         Unauthenticated,
@@ -236,10 +291,15 @@ pub async fn pay_order(
 #[post("/orders/{order_id}/cancel")]
 pub async fn cancel_order(
     orders: web::Data<OrdersService>,
+    keys: web::Data<Idempotency>,
     caller: Caller,
     id: web::Path<Uuid>,
     if_match: IfMatchHeader,
+    key: IdempotencyKeyHeader,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let order = orders.cancel(&caller.0, *id, &if_match.precondition(*id)).await?;
-    Ok(order_response(HttpResponse::Ok(), order))
+    let (owner, request, precondition) = (&caller.0, key.with_request(&request), if_match.precondition(*id));
+    let cancel = |key: Option<_>| async move { Ok(orders.cancel(owner, *id, &precondition, key.as_ref()).await?) };
+    let answer = keyed(&keys, owner, request, stored_current, cancel).await?;
+    Ok(answer.respond(|order| order_response(HttpResponse::Ok(), order)))
 }

@@ -1,0 +1,89 @@
+//! Idempotency-key records on sqlx: [`SqlxKeys`] finds and saves them, and
+//! [`SqlxDatabase::claim_key`] stores one first in a repository's write transaction, so
+//! that the record and the write commit together (see `app_service::idempotency`). The
+//! SQL is in [`crate::sql`], shared with diesel.
+
+use super::{SqlxDatabase, Statement, WriteTransaction};
+use crate::sql::{CLAIM_KEY, FIND_KEY, PURGE_KEYS};
+use crate::storage::{DbTime, KeyRow};
+use app_service::{IdempotencyRepository, KeyRecord, Owner, RepositoryError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use duplicate::duplicate_item;
+
+/// Key records stored through sqlx in database `DB`, on the shared [`SqlxDatabase`].
+#[derive(Debug, Clone)]
+pub struct SqlxKeys<DB: sqlx::Database> {
+    db: SqlxDatabase<DB>,
+}
+
+impl<DB: sqlx::Database> SqlxKeys<DB> {
+    /// The key records on `db`'s pool and writer queue.
+    pub fn new(db: SqlxDatabase<DB>) -> Self {
+        Self { db }
+    }
+}
+
+#[duplicate_item(
+    Db                gate;
+    [sqlx::Postgres]  [cfg(feature = "postgres")];
+    [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+)]
+#[gate]
+impl SqlxDatabase<Db> {
+    /// [`CLAIM_KEY`] for `owner`'s `record`.
+    fn claim_statement(&self, owner: &Owner, record: &KeyRecord) -> Statement<Db> {
+        let response = &record.response;
+        self.statement(CLAIM_KEY)
+            .bind(owner.as_str())
+            .bind(record.key.as_str())
+            .bind(record.fingerprint.as_str())
+            .bind(i32::from(response.status))
+            .bind(response.body.as_str())
+            .bind(response.location.as_deref())
+            .bind(response.etag.as_deref())
+            .bind(DbTime(record.created))
+            .bind(DbTime(record.expires))
+    }
+
+    /// Stores `owner`'s `record` as the first statement of `tx`, or, if the key is in
+    /// use, rolls `tx` back and fails with [`RepositoryError::KeyInUse`].
+    pub(super) async fn claim_key<'db>(
+        &self,
+        mut tx: WriteTransaction<'db, Db>,
+        owner: &Owner,
+        record: &KeyRecord,
+    ) -> Result<WriteTransaction<'db, Db>, RepositoryError> {
+        if tx.execute(self.claim_statement(owner, record)).await?.rows_affected() > 0 {
+            return Ok(tx);
+        }
+        tx.rollback().await?;
+        Err(RepositoryError::KeyInUse)
+    }
+}
+
+#[duplicate_item(
+    Db                gate;
+    [sqlx::Postgres]  [cfg(feature = "postgres")];
+    [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+)]
+#[gate]
+#[async_trait]
+impl IdempotencyRepository for SqlxKeys<Db> {
+    async fn find(&self, owner: &Owner, key: &str, now: DateTime<Utc>) -> Result<Option<KeyRecord>, RepositoryError> {
+        let select = self.db.statement(FIND_KEY).bind(owner.as_str()).bind(key).bind(DbTime(now));
+        let rows: Vec<KeyRow> = self.db.fetch_all(select).await?;
+        Ok(rows.into_iter().next().map(KeyRecord::from))
+    }
+
+    async fn save(&self, owner: &Owner, record: &KeyRecord) -> Result<bool, RepositoryError> {
+        // One statement: atomic by itself.
+        let done = self.db.execute(self.db.claim_statement(owner, record)).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>, limit: i64) -> Result<u64, RepositoryError> {
+        let delete = self.db.statement(PURGE_KEYS).bind(DbTime(now)).bind(limit);
+        Ok(self.db.execute(delete).await?.rows_affected())
+    }
+}
