@@ -143,3 +143,42 @@ async fn concurrent_inserts_with_one_key_store_one_order(backend: Backend, targe
     let page = app_service::OrderFilter { cancelled: None, limit: 100, offset: 0 };
     assert_eq!(repos.orders.list(&alice(), page).await.unwrap().len(), 1);
 }
+
+/// A keyed insert dropped part-way (a client gone, a request timed out), after each number
+/// of polls in turn: its order and its key are both stored or neither, for good.
+#[apply(all_backends)]
+#[tokio::test]
+async fn a_cancelled_keyed_insert_leaves_its_order_and_its_key_together(backend: Backend, target: Target) {
+    let Some(repos) = repositories(backend, target).await else { return };
+    let (orders, keys, owner) = (&repos.orders, &repos.keys, alice());
+    let mut attempts = Vec::new();
+    for polls in 0..30 {
+        let (order, key) = (new_order(), format!("cancelled-{polls}"));
+        let record = record(&key, "x", now(), day());
+        let mut insert = std::pin::pin!(orders.insert(&owner, &order, Some(&record)));
+        for _ in 0..polls {
+            if futures::poll!(insert.as_mut()).is_ready() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        attempts.push((order.id, key));
+    }
+    // A write handed to a query thread may still finish after its future is dropped, and
+    // the two reads below are two moments: wait (bounded) for them to agree. A real tear
+    // (an order without its key, or the reverse) never would.
+    let patience = std::time::Duration::from_secs(30);
+    for (id, key) in attempts {
+        let agree = async {
+            loop {
+                let order = orders.get(&alice(), id).await.unwrap().is_some();
+                let record = keys.find(&alice(), &key, now()).await.unwrap().is_some();
+                if order == record {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(patience, agree).await.unwrap_or_else(|_| panic!("{key}: order and key disagree"));
+    }
+}
