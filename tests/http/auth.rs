@@ -196,3 +196,24 @@ async fn an_unreachable_provider_is_503_until_keys_are_known_then_cached_keys_se
     let unknown = app.send(bearer(get("/orders"), &token(TestKey::Rsa2, &claims("alice")))).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "a failed refresh keeps the known keys");
 }
+
+/// Two callers with the same `Idempotency-Key` have two keys: each gets an order of their
+/// own, and each repeat answers its own caller's.
+#[apply(all_backends)]
+#[actix_web::test]
+async fn an_idempotency_key_is_its_callers_own(backend: Backend, target: Target) {
+    let provider = IdentityProvider::start(&[TestKey::Rsa1]).await;
+    let Some(app) = app_for(&provider, Duration::from_secs(60), backend, target).await else { return };
+    let keyed = |who: &str| {
+        let mut request = post_json("/orders", &latte());
+        request.headers_mut().insert(header::HeaderName::from_static("idempotency-key"), "same".parse().unwrap());
+        bearer(request, &token(TestKey::Rsa1, &claims(who)))
+    };
+    let (alice, bob) = (app.send(keyed("alice")).await, app.send(keyed("bob")).await);
+    assert_eq!((alice.status, bob.status), (StatusCode::CREATED, StatusCode::CREATED), "{:?}", bob.body);
+    assert_ne!(alice.body["id"], bob.body["id"], "two keys, two orders");
+    for (who, first) in [("alice", &alice), ("bob", &bob)] {
+        let again = app.send(keyed(who)).await;
+        assert_eq!((again.status, &again.raw), (StatusCode::CREATED, &first.raw), "{who}'s own answer");
+    }
+}
