@@ -10,6 +10,7 @@
 pub mod config;
 pub mod dev_token;
 pub mod logging;
+pub mod otel;
 pub mod server;
 
 use app_data::{ConnectError, Database, migrate};

@@ -101,7 +101,7 @@ async fn write_docs(out: PathBuf) -> Result<(), String> {
 
 async fn migrate() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let _flush_logs_on_exit = app::logging::init(config.log_format);
+    let _flush_logs_on_exit = app::logging::init(config.log_format, None);
     let url = mask_password(&config.database_url);
     app::migrate(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     tracing::info!(database = %url, "migrations applied");
@@ -110,7 +110,12 @@ async fn migrate() -> Result<(), String> {
 
 async fn serve() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let _flush_logs_on_exit = app::logging::init(config.log_format);
+    let traces = app::otel::Export::from_env()?;
+    let _flush_logs_on_exit = app::logging::init(config.log_format, traces.as_ref());
+    if traces.is_some() {
+        app_web::trace_context::enable();
+        tracing::info!("exporting traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_*)");
+    }
     let url = mask_password(&config.database_url);
     let database = connect(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if config.pool.pooler == app_data::Pooler::Transaction {
@@ -120,6 +125,9 @@ async fn serve() -> Result<(), String> {
         );
     }
     let state = app_state(&database, &config).map_err(|e| e.to_string())?;
+    if let Some(traces) = &traces {
+        state.metrics.register(Box::new(traces.dropped())).map_err(|e| e.to_string())?;
+    }
     if !state.auth.is_required() {
         tracing::warn!(
             "authentication is off: every caller may read and change every order; set AUTH_JWKS_URL, AUTH_ISSUER and \
@@ -134,7 +142,10 @@ async fn serve() -> Result<(), String> {
     let listen = &config.server;
     let service = env!("CARGO_PKG_NAME");
     tracing::info!(service, database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
-    server::serve(state, database, listen)
-        .await
-        .map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
+    let served = server::serve(state, database, listen).await;
+    // What is still queued is sent within the same grace period requests had.
+    if let Some(traces) = traces {
+        traces.shutdown(listen.shutdown_timeout).await;
+    }
+    served.map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
 }
