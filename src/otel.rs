@@ -100,6 +100,7 @@ impl Export {
             .with_tracked_inactivity(false)
             .with_threads(false)
             .with_location(false)
+            .with_target(false)
             .with_filter(wanted)
     }
 

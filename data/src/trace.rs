@@ -141,10 +141,17 @@ impl diesel::connection::Instrumentation for Statements {
     }
 }
 
-/// The statement's first word, upper-cased as written (`SELECT`, `INSERT`, `BEGIN`…).
+/// The statement's operation: its first word, upper-cased as written (`SELECT`, `BEGIN`…);
+/// for a `WITH` query the first `SELECT`, `INSERT`, `UPDATE` or `DELETE` in it, as the
+/// semantic conventions ask (`WITH o AS (INSERT …) INSERT …` is an `INSERT`).
 fn operation(sql: &str) -> &str {
-    let sql = sql.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
-    sql.split(|c: char| c.is_whitespace() || c == ';').next().unwrap_or_default()
+    let mut words = sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|word| !word.is_empty());
+    let first = words.next().unwrap_or_default();
+    if !first.eq_ignore_ascii_case("WITH") {
+        return first;
+    }
+    const MAIN: [&str; 4] = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+    words.find(|word| MAIN.iter().any(|main| word.eq_ignore_ascii_case(main))).unwrap_or(first)
 }
 
 #[cfg(test)]
@@ -158,5 +165,7 @@ mod tests {
         assert_eq!(operation("COMMIT"), "COMMIT");
         assert_eq!(operation("BEGIN IMMEDIATE;"), "BEGIN");
         assert_eq!(operation(""), "");
+        assert_eq!(operation("WITH o AS (INSERT INTO orders VALUES ($1) RETURNING id) INSERT INTO items"), "INSERT");
+        assert_eq!(operation("WITH recent AS (SELECT 1) DELETE FROM orders"), "SELECT");
     }
 }
