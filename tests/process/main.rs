@@ -10,6 +10,9 @@ mod proxy;
 mod otel;
 #[path = "../shared/otlp.rs"]
 mod otlp;
+#[allow(dead_code)]
+#[path = "../shared/provider.rs"]
+mod provider;
 
 use app_data::DatabaseKind;
 use app_data::testing::TestDatabase;

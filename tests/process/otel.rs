@@ -6,10 +6,12 @@
 
 use super::*;
 use crate::otlp::{Collector, Span};
+use crate::provider::{AUDIENCE, ISSUER, IdentityProvider, TestKey, claims, token};
 use app_data::Backend;
 use app_data::all_backends;
 use app_data::rstest_reuse::apply;
 use app_data::testing::Target;
+use app_web::auth::AuthSettings;
 
 /// The caller's trace and span, as a W3C `traceparent` carries them.
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -224,6 +226,78 @@ async fn without_an_endpoint_nothing_is_exported() {
     if let Some(default_port) = default_port {
         assert_eq!(default_port.requests(), 0, "nothing was sent to localhost:4318");
     }
+}
+
+/// A 5xx marks the request's span as failed; a 2xx does not. (The database behind a
+/// proxy that is cut makes `/ready` answer 503.)
+#[cfg(feature = "postgres")]
+#[rstest]
+#[cfg_attr(feature = "sqlx", case::sqlx("sqlx"))]
+#[cfg_attr(feature = "diesel", case::diesel("diesel"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_marks_the_request_span_as_failed(#[case] backend: &str) {
+    let Some(db) = TestDatabase::create(DatabaseKind::Postgres).await else { return };
+    let proxy = Proxy::start(db.server_address()).await;
+    let collector = Collector::start().await;
+    let mut env = traced_env(&db, backend, &collector.endpoint);
+    // The later value of a variable wins.
+    env.push(("DATABASE_URL".to_owned(), db.url_through(proxy.address)));
+    env.push(("DB_POOL_TIMEOUT_MS".to_owned(), "1000".to_owned()));
+    let mut service = start(&env);
+    service.wait_until_healthy().await;
+    assert_eq!(request(service.port, "GET /ready", &[], "").await.unwrap().0, 200);
+    proxy.cut().await;
+    assert_eq!(request(service.port, "GET /ready", &[], "").await.unwrap().0, 503);
+    service.terminate();
+    assert!(service.exit_status().await.success());
+
+    let answered = |status: &'static str| {
+        move |s: &Span| s.name == "GET /ready" && s.attribute("http.response.status_code") == Some(status)
+    };
+    let spans = collector
+        .wait_for("both", |spans| spans.iter().any(answered("200")) && spans.iter().any(answered("503")))
+        .await;
+    assert_eq!(spans.iter().find(|s| answered("503")(s)).unwrap().status, 2, "ERROR");
+    assert_ne!(spans.iter().find(|s| answered("200")(s)).unwrap().status, 2);
+}
+
+/// The JWKS fetch a token sets off is a CLIENT span under the request's, and the
+/// identity provider gets its `traceparent`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwks_fetch_is_a_client_span_that_passes_the_trace_on() {
+    let Some(db) = TestDatabase::create(local_kind()).await else { return };
+    let collector = Collector::start().await;
+    let provider = IdentityProvider::start(&[TestKey::Rsa1]).await;
+    let AuthSettings::Provider(settings) = provider.settings(Duration::from_secs(60)) else { unreachable!() };
+    let backend = if cfg!(feature = "sqlx") { "sqlx" } else { "diesel" };
+    let mut env = traced_env(&db, backend, &collector.endpoint);
+    for (name, value) in
+        [("AUTH_JWKS_URL", settings.jwks_url), ("AUTH_ISSUER", ISSUER.into()), ("AUTH_AUDIENCE", AUDIENCE.into())]
+    {
+        env.push((name.to_owned(), value));
+    }
+    let mut service = start(&env);
+    service.wait_until_healthy().await;
+    let authorization = format!("Bearer {}", token(TestKey::Rsa1, &claims("alice")));
+    let traceparent = traceparent();
+    let headers = [("Authorization", authorization.as_str()), ("traceparent", traceparent.as_str())];
+    assert_eq!(request(service.port, "GET /orders", &headers, "").await.unwrap().0, 200);
+    service.terminate();
+    assert!(service.exit_status().await.success());
+
+    let spans = collector
+        .wait_for("the fetch", |spans| spans.iter().any(|s| s.kind == 3 && s.attribute("url.full").is_some()))
+        .await;
+    let request = server_span(&spans, "GET /orders");
+    let fetch = spans.iter().find(|s| s.kind == 3 && s.attribute("url.full").is_some()).unwrap();
+    assert_eq!((fetch.trace_id.as_str(), fetch.parent_span_id.as_str()), (CALLER_TRACE, request.span_id.as_str()));
+    assert_eq!(fetch.attribute("http.response.status_code"), Some("200"));
+    let sent = format!("traceparent: 00-{CALLER_TRACE}-{}-01", fetch.span_id);
+    assert!(
+        provider.heads().iter().any(|head| head.to_ascii_lowercase().contains(&sent)),
+        "{sent} in {:?}",
+        provider.heads()
+    );
 }
 
 /// Scrapes `/metrics` until `otel_spans_dropped_total{reason}` satisfies `done`, each
