@@ -159,6 +159,7 @@ impl IdentityProvider {
     }
 
     /// The head (request line and headers) of each fetch served.
+    #[allow(dead_code, reason = "the process tests read it (traceparent); the HTTP tests do not")]
     pub fn heads(&self) -> Vec<String> {
         self.state.lock().expect("provider state").heads.clone()
     }
