@@ -95,8 +95,9 @@ impl<C: DieselConnection> DieselDatabase<C> {
             }
         };
         // The query runs on another thread: it takes the caller's span along, so the spans
-        // of its statements (`trace::Statements`) are the caller's children.
-        let caller = Span::current();
+        // of its statements (`trace::Statements`) are the caller's children. Only when they
+        // are traced: otherwise the hop stays as it was, and the log's timings too.
+        let caller = if crate::trace::wanted() { Span::current() } else { Span::none() };
         let query = move |conn: &mut C| caller.in_scope(|| query(conn));
         match self.threads.run(connection.interact(query)).await {
             Ok(Ok(value)) => Ok(value),
