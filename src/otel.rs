@@ -10,9 +10,9 @@
 //!
 //! Export never holds up a request: spans go to the SDK's batch processor, whose thread of
 //! its own does the (blocking) HTTP. Its queue is bounded; the SDK drops spans when it is
-//! full but does not say how many, so [`Bounded`] keeps the count itself — it lets a span
+//! full but does not say how many, so `Bounded` keeps the count itself — it lets a span
 //! into the queue only while fewer than the queue's size are waiting or being sent (the
-//! processor's queue then can never overflow) and counts the rest, and [`Counted`] counts
+//! processor's queue then can never overflow) and counts the rest, and `Counted` counts
 //! the spans of batches the collector did not take: both in `otel_spans_dropped_total`.
 
 use opentelemetry::trace::TracerProvider as _;
