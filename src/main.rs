@@ -125,9 +125,6 @@ async fn serve() -> Result<(), String> {
         );
     }
     let state = app_state(&database, &config).map_err(|e| e.to_string())?;
-    if let Some(traces) = &traces {
-        state.metrics.register(Box::new(traces.dropped())).map_err(|e| e.to_string())?;
-    }
     if !state.auth.is_required() {
         tracing::warn!(
             "authentication is off: every caller may read and change every order; set AUTH_JWKS_URL, AUTH_ISSUER and \
@@ -138,6 +135,9 @@ async fn serve() -> Result<(), String> {
         && provider.issuer == app::dev_token::DEV_ISSUER
     {
         tracing::warn!("accepting development tokens (dev-token): for this machine only, never for deployment");
+    }
+    if let Some(traces) = &traces {
+        state.metrics.register(Box::new(traces.dropped())).map_err(|e| e.to_string())?;
     }
     let listen = &config.server;
     let service = env!("CARGO_PKG_NAME");
