@@ -88,12 +88,10 @@ pub(crate) fn failed(span: &Span, kind: &'static str) {
     span.record("error.type", kind);
 }
 
-/// `error.type` of a repository error: low-cardinality, never the message.
+/// `error.type` of a repository error: low-cardinality, never the message. "Try again
+/// later" is told apart; any other failure of a statement is a database error.
 pub(crate) fn kind(error: &RepositoryError) -> &'static str {
-    match error {
-        RepositoryError::Unavailable(_) => "unavailable",
-        RepositoryError::Internal(_) => "internal",
-    }
+    if matches!(error, RepositoryError::Unavailable(_)) { "unavailable" } else { "database_error" }
 }
 
 /// diesel's side: a connection's instrumentation, which opens a [`statement`] span when
@@ -139,7 +137,7 @@ impl diesel::connection::Instrumentation for Statements {
                 if let Some(span) = self.open.pop()
                     && error.is_some()
                 {
-                    failed(&span, "database");
+                    failed(&span, "database_error");
                 }
             }
             _ => {}
