@@ -73,21 +73,22 @@ impl RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        if let Ok(response) = outcome {
+            span.record("status", response.status().as_u16());
+        }
+        if !crate::trace_context::exporting() {
+            DefaultRootSpanBuilder::on_request_end(span, outcome);
+            return;
+        }
         let status = match outcome {
             Ok(response) => response.status(),
             Err(error) => error.as_response_error().status_code(),
         };
-        if outcome.is_ok() {
-            span.record("status", status.as_u16());
-        }
-        let exporting = crate::trace_context::exporting();
-        if exporting {
-            crate::trace_context::set_status(&span, status.as_u16());
-        }
+        crate::trace_context::set_status(&span, status.as_u16());
         DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
         // The default marks errors by the `Error` a response carries; a 5xx made without
         // one (a handler's own 500) is a server error all the same.
-        if exporting && status.is_server_error() {
+        if status.is_server_error() {
             span.record("otel.status_code", "ERROR");
         }
     }
