@@ -133,7 +133,9 @@ async fn text_logs_carry_the_trace_id() {
     let Some(db) = TestDatabase::create(local_kind()).await else { return };
     let collector = Collector::start().await;
     let backend = if cfg!(feature = "sqlx") { "sqlx" } else { "diesel" };
-    let mut service = start(&traced_env(&db, backend, &collector.endpoint));
+    let mut env = traced_env(&db, backend, &collector.endpoint);
+    env.push(("OTEL_EXPORTER_OTLP_HEADERS".to_owned(), "x-collector-key=k1".to_owned()));
+    let mut service = start(&env);
     service.wait_until_healthy().await;
     let headers = [("traceparent", traceparent())];
     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -143,6 +145,11 @@ async fn text_logs_carry_the_trace_id() {
     assert!(line.contains("trace_id") && line.contains("span_id"), "{line}");
     service.terminate();
     assert!(service.exit_status().await.success());
+    // The base endpoint gets `/v1/traces`, with the configured headers.
+    collector.wait_for("the request", |spans| spans.iter().any(|s| s.name == "GET /orders")).await;
+    let head = collector.heads().concat().to_ascii_lowercase();
+    assert!(head.starts_with("post /v1/traces http/1.1"), "{head}");
+    assert!(head.contains("x-collector-key: k1") && head.contains("content-type: application/x-protobuf"), "{head}");
 }
 
 /// A collector that is down, or answers errors: requests are served all the same, and
@@ -270,10 +277,16 @@ async fn the_jwks_fetch_is_a_client_span_that_passes_the_trace_on() {
     let provider = IdentityProvider::start(&[TestKey::Rsa1]).await;
     let AuthSettings::Provider(settings) = provider.settings(Duration::from_secs(60)) else { unreachable!() };
     let backend = if cfg!(feature = "sqlx") { "sqlx" } else { "diesel" };
+    // The signal's own endpoint is used as it is, and the service may be named.
     let mut env = traced_env(&db, backend, &collector.endpoint);
-    for (name, value) in
-        [("AUTH_JWKS_URL", settings.jwks_url), ("AUTH_ISSUER", ISSUER.into()), ("AUTH_AUDIENCE", AUDIENCE.into())]
-    {
+    env.retain(|(name, _)| name != "OTEL_EXPORTER_OTLP_ENDPOINT");
+    for (name, value) in [
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", format!("{}/custom/path", collector.endpoint)),
+        ("OTEL_SERVICE_NAME", "shop".to_owned()),
+        ("AUTH_JWKS_URL", settings.jwks_url),
+        ("AUTH_ISSUER", ISSUER.into()),
+        ("AUTH_AUDIENCE", AUDIENCE.into()),
+    ] {
         env.push((name.to_owned(), value));
     }
     let mut service = start(&env);
@@ -292,6 +305,8 @@ async fn the_jwks_fetch_is_a_client_span_that_passes_the_trace_on() {
     let fetch = spans.iter().find(|s| s.kind == 3 && s.attribute("url.full").is_some()).unwrap();
     assert_eq!((fetch.trace_id.as_str(), fetch.parent_span_id.as_str()), (CALLER_TRACE, request.span_id.as_str()));
     assert_eq!(fetch.attribute("http.response.status_code"), Some("200"));
+    assert_eq!(fetch.service, "shop");
+    assert!(collector.heads().iter().all(|head| head.starts_with("POST /custom/path ")), "{:?}", collector.heads());
     let sent = format!("traceparent: 00-{CALLER_TRACE}-{}-01", fetch.span_id);
     assert!(
         provider.heads().iter().any(|head| head.to_ascii_lowercase().contains(&sent)),

@@ -59,6 +59,7 @@ pub struct Collector {
     received: watch::Receiver<usize>,
     status: Arc<AtomicU16>,
     requests: Arc<AtomicUsize>,
+    heads: Arc<Mutex<Vec<String>>>,
     accept: tokio::task::JoinHandle<()>,
 }
 
@@ -76,17 +77,28 @@ impl Collector {
         let (tx, received) = watch::channel(0);
         let status = Arc::new(AtomicU16::new(200));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (sink, tx, answer, count) = (Arc::clone(&spans), Arc::new(tx), Arc::clone(&status), Arc::clone(&requests));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = Seen {
+            spans: Arc::clone(&spans),
+            received: Arc::new(tx),
+            requests: Arc::clone(&requests),
+            heads: Arc::clone(&heads),
+        };
+        let answer = Arc::clone(&status);
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (sink, tx, answer, count) =
-                    (Arc::clone(&sink), Arc::clone(&tx), Arc::clone(&answer), Arc::clone(&count));
+                let (seen, answer) = (seen.clone(), Arc::clone(&answer));
                 tokio::spawn(async move {
-                    let _ = serve(stream, &sink, &tx, &answer, &count).await;
+                    let _ = serve(stream, &seen, &answer).await;
                 });
             }
         });
-        Some(Self { endpoint, spans, received, status, requests, accept })
+        Some(Self { endpoint, spans, received, status, requests, heads, accept })
+    }
+
+    /// The request line and headers of each export that arrived.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
     }
 
     /// How many export requests arrived, answered or not.
@@ -137,24 +149,29 @@ impl Drop for Collector {
     }
 }
 
+/// What the receiver keeps of what it was sent, shared by its connections.
+#[derive(Clone)]
+struct Seen {
+    spans: Arc<Mutex<Vec<Span>>>,
+    received: Arc<watch::Sender<usize>>,
+    requests: Arc<AtomicUsize>,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
 /// Serves one connection: requests one after the other, each answered with the status of
 /// the moment.
-async fn serve(
-    stream: TcpStream,
-    sink: &Mutex<Vec<Span>>,
-    received: &watch::Sender<usize>,
-    status: &AtomicU16,
-    requests: &AtomicUsize,
-) -> std::io::Result<()> {
+async fn serve(stream: TcpStream, seen: &Seen, status: &AtomicU16) -> std::io::Result<()> {
     let mut stream = BufReader::new(stream);
     loop {
         let mut length = 0;
         let mut line = String::new();
+        let mut head = String::new();
         loop {
             line.clear();
             if stream.read_line(&mut line).await? == 0 {
                 return Ok(()); // the exporter closed the connection
             }
+            head.push_str(&line);
             let header = line.trim_end();
             if header.is_empty() {
                 break;
@@ -167,7 +184,8 @@ async fn serve(
         }
         let mut body = vec![0; length];
         stream.read_exact(&mut body).await?;
-        requests.fetch_add(1, Ordering::SeqCst);
+        seen.heads.lock().unwrap().push(head);
+        seen.requests.fetch_add(1, Ordering::SeqCst);
         let answer = status.load(Ordering::SeqCst);
         if answer == HANG {
             // Holds the connection until the exporter gives up on it.
@@ -178,11 +196,11 @@ async fn serve(
         if answer == 200 {
             let request = ExportTraceServiceRequest::decode(body.as_slice()).expect("an OTLP trace export");
             let total = {
-                let mut spans = sink.lock().unwrap();
+                let mut spans = seen.spans.lock().unwrap();
                 spans.extend(flatten(request));
                 spans.len()
             };
-            received.send_replace(total);
+            seen.received.send_replace(total);
         }
         let reply = format!(
             "HTTP/1.1 {answer} {}\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n",
