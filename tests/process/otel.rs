@@ -152,6 +152,25 @@ async fn text_logs_carry_the_trace_id() {
     assert!(head.contains("x-collector-key: k1") && head.contains("content-type: application/x-protobuf"), "{head}");
 }
 
+/// The default sampler follows the caller: a request whose `traceparent` says "not
+/// sampled" is not exported, one without a `traceparent` is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_sampling_decision_is_kept() {
+    let Some(db) = TestDatabase::create(local_kind()).await else { return };
+    let collector = Collector::start().await;
+    let backend = if cfg!(feature = "sqlx") { "sqlx" } else { "diesel" };
+    let mut service = start(&traced_env(&db, backend, &collector.endpoint));
+    service.wait_until_healthy().await;
+    let unsampled = format!("00-{CALLER_TRACE}-{CALLER_SPAN}-00");
+    assert_eq!(request(service.port, "GET /orders", &[("traceparent", unsampled.as_str())], "").await.unwrap().0, 200);
+    assert_eq!(request(service.port, "GET /orders?limit=1", &[], "").await.unwrap().0, 200);
+    service.terminate();
+    assert!(service.exit_status().await.success());
+    let spans = collector.wait_for("the sampled request", |spans| spans.iter().any(|s| s.name == "GET /orders")).await;
+    assert!(spans.iter().all(|s| s.trace_id != CALLER_TRACE), "{spans:#?}");
+    assert_eq!(spans.iter().filter(|s| s.name == "GET /orders" && s.kind == 2).count(), 1, "{spans:#?}");
+}
+
 /// A collector that is down, or answers errors: requests are served all the same, and
 /// the spans it did not take are counted in `/metrics`.
 #[rstest]
