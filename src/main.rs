@@ -143,7 +143,9 @@ async fn serve() -> Result<(), String> {
     let service = env!("CARGO_PKG_NAME");
     tracing::info!(service, database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
     let served = server::serve(state, database, listen).await;
-    // What is still queued is sent within the same grace period requests had.
+    // Spans still queued are sent once the requests are done, given a grace period as long
+    // as theirs (SHUTDOWN_TIMEOUT_S); a collector that takes longer loses them, and the exit
+    // is 0 all the same.
     if let Some(traces) = traces {
         traces.shutdown(listen.shutdown_timeout).await;
     }

@@ -131,6 +131,7 @@ impl KeySource {
 /// the parent of its work (`traceparent`) when spans are exported.
 async fn fetch_http(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
     let span = tracing::info_span!(
+        // `app_data::trace::TARGET` (this crate does not see that one): for traces, not the log.
         target: "otel",
         "jwks fetch",
         otel.name = "GET",
