@@ -3,13 +3,15 @@
 //! Only this crate knows all three layers: it reads the [`config`], opens the
 //! [`Database`] it names, makes the repositories and hands them to the services, hands the
 //! services to the web app, and serves it ([`server`]). [`logging`] hands the log lines
-//! to a thread of their own, which writes them to stdout. `main.rs` holds the command
+//! to a thread of their own, which writes them to stdout; [`otel`] exports traces when the
+//! OpenTelemetry variables name a collector. `main.rs` holds the command
 //! line; this library (always named `app`, whatever the package is called) is what the
 //! tests in `tests/` build their apps from, so they run the same wiring.
 
 pub mod config;
 pub mod dev_token;
 pub mod logging;
+pub mod otel;
 pub mod server;
 
 use app_data::{ConnectError, Database, migrate};

@@ -1,4 +1,5 @@
-//! Where the log lines go: stdout, through a queue that a thread of its own empties.
+//! Where the log lines go: stdout, through a queue that a thread of its own empties; and,
+//! when traces are exported ([`crate::otel`]), where the spans go too.
 //!
 //! Writing to stdout can block (a full pipe, a slow collector), and an async worker must
 //! not block, so the workers only format a line and queue it; the writer thread does the
@@ -13,10 +14,14 @@
 //!   empty, instead of one call per line, so it keeps up.
 
 use crate::config::LogFormat;
+use crate::otel::Export;
 use std::io::{BufWriter, Write};
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, registry};
 
 /// Most lines queued for the writer thread at once.
 pub const QUEUE_LINES: usize = 4096;
@@ -24,15 +29,35 @@ pub const QUEUE_LINES: usize = 4096;
 /// Logs to stdout, one line per event and one per finished request (with its id, route,
 /// status and time). `RUST_LOG` filters; `LOG_FORMAT=json` writes JSON lines. Lines still
 /// queued are written when the returned guard drops, at exit.
-pub fn init(format: LogFormat) -> WorkerGuard {
+///
+/// With `traces`, spans also go to the trace exporter, and the lines written inside a
+/// request carry its `trace_id` and `span_id` (fields of the request's span, in both
+/// formats). Only then: without an exporter there is no trace to look the ids up in, and
+/// the log line stays as short as it was.
+pub fn init(format: LogFormat, traces: Option<&Export>) -> WorkerGuard {
     let (writer, guard) = queued(std::io::stdout());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE).with_writer(writer);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Spans made for traces alone (statements, connection waits) never reach the log.
+    if let Ok(directive) = format!("{}=off", app_data::trace::TARGET).parse() {
+        filter = filter.add_directive(directive);
     }
+    let Some(traces) = traces else {
+        // No exporter: one filter for the one layer, as cheap as logging gets.
+        let builder =
+            tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::CLOSE).with_writer(writer);
+        match format {
+            LogFormat::Text => builder.init(),
+            LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
+        }
+        return guard;
+    };
+    // Two layers that want different spans: each filters for itself.
+    let lines = tracing_subscriber::fmt::layer().with_span_events(FmtSpan::CLOSE).with_writer(writer);
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines.json().with_current_span(true).with_span_list(false).boxed(),
+    };
+    registry().with(lines.with_filter(filter)).with(traces.layer()).init();
     guard
 }
 

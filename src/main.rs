@@ -101,7 +101,7 @@ async fn write_docs(out: PathBuf) -> Result<(), String> {
 
 async fn migrate() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let _flush_logs_on_exit = app::logging::init(config.log_format);
+    let _flush_logs_on_exit = app::logging::init(config.log_format, None);
     let url = mask_password(&config.database_url);
     app::migrate(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     tracing::info!(database = %url, "migrations applied");
@@ -110,7 +110,12 @@ async fn migrate() -> Result<(), String> {
 
 async fn serve() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let _flush_logs_on_exit = app::logging::init(config.log_format);
+    let traces = app::otel::Export::from_env()?;
+    let _flush_logs_on_exit = app::logging::init(config.log_format, traces.as_ref());
+    if traces.is_some() {
+        app_web::trace_context::enable();
+        tracing::info!("exporting traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_*)");
+    }
     let url = mask_password(&config.database_url);
     let database = connect(&config).await.map_err(|e| format!("database {url}: {e}"))?;
     if config.pool.pooler == app_data::Pooler::Transaction {
@@ -132,10 +137,18 @@ async fn serve() -> Result<(), String> {
     {
         tracing::warn!("accepting development tokens (dev-token): for this machine only, never for deployment");
     }
+    if let Some(traces) = &traces {
+        state.metrics.register(Box::new(traces.dropped())).map_err(|e| e.to_string())?;
+    }
     let listen = &config.server;
     let service = env!("CARGO_PKG_NAME");
     tracing::info!(service, database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
-    server::serve(state, database, listen)
-        .await
-        .map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
+    let served = server::serve(state, database, listen).await;
+    // Spans still queued are sent once the requests are done, given a grace period as long
+    // as theirs (SHUTDOWN_TIMEOUT_S); a collector that takes longer loses them, and the exit
+    // is 0 all the same.
+    if let Some(traces) = traces {
+        traces.shutdown(listen.shutdown_timeout).await;
+    }
+    served.map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
 }

@@ -18,7 +18,8 @@
 //! (by both backends, or by a repository and the SQLite benchmark) in [`sql`]; how
 //! connections are set up (SQLite pragmas, Postgres options) in `connection`, and pooled
 //! (deadpool, for both backends) in `pool`; the schema
-//! in `migrations/` at the top of the workspace, applied by [`migrate`].
+//! in `migrations/` at the top of the workspace, applied by [`migrate`]. The spans that
+//! traces show for statements and connection waits are made in [`trace`].
 
 #[cfg(not(any(feature = "sqlx", feature = "diesel")))]
 compile_error!("app-data needs a backend: enable the `sqlx` or the `diesel` feature");
@@ -50,6 +51,7 @@ pub mod testing;
 pub use rstest_reuse;
 #[cfg(feature = "testing")]
 pub use testing::all_backends;
+pub mod trace;
 mod write_gate;
 
 #[cfg(feature = "sqlite")]

@@ -1,11 +1,18 @@
 //! The real binary, as an operator runs it: start-up errors, graceful shutdown under
-//! load, JSON logs, waiting for a late database.
+//! load, JSON logs, waiting for a late database; its traces (`otel.rs`).
 
 // Each test crate uses part of the shared proxy.
 #[cfg(feature = "postgres")]
 #[allow(dead_code)]
 #[path = "../shared/proxy.rs"]
 mod proxy;
+
+mod otel;
+#[path = "../shared/otlp.rs"]
+mod otlp;
+#[allow(dead_code)]
+#[path = "../shared/provider.rs"]
+mod provider;
 
 use app_data::DatabaseKind;
 use app_data::testing::TestDatabase;

@@ -1,6 +1,6 @@
 //! A stand-in identity provider for tests: real keys (test-only, in
 //! `tests/fixtures/auth/`), real signed tokens, and a JWKS served over HTTP on a local
-//! port, which can be made unreachable and counts how often it is fetched.
+//! port, which can be made unreachable and counts (and keeps the headers of) its fetches.
 
 use app_web::auth::{AuthSettings, ProviderSettings};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -91,6 +91,7 @@ struct State {
     jwks: String,
     unreachable: bool,
     fetches: usize,
+    heads: Vec<String>,
 }
 
 /// The provider's JWKS endpoint, on a local port.
@@ -125,6 +126,7 @@ impl IdentityProvider {
                             return; // Dropping the connection: the fetch fails.
                         }
                         state.fetches += 1;
+                        state.heads.push(String::from_utf8_lossy(&head).into_owned());
                         state.jwks.clone()
                     };
                     let reply = format!(
@@ -154,6 +156,12 @@ impl IdentityProvider {
     /// How many times the key set was served.
     pub fn fetches(&self) -> usize {
         self.state.lock().expect("provider state").fetches
+    }
+
+    /// The head (request line and headers) of each fetch served.
+    #[allow(dead_code, reason = "the process tests read it (traceparent); the HTTP tests do not")]
+    pub fn heads(&self) -> Vec<String> {
+        self.state.lock().expect("provider state").heads.clone()
     }
 
     /// The service's settings for this provider, fetching at most once per `refresh`.

@@ -12,6 +12,7 @@
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
 //! - [`responses`]: the error responses operations share, documented once.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
+//! - [`telemetry`]: request ids, log spans, metrics; [`trace_context`]: W3C trace context in and out.
 //! - [`redoc`]: Redoc at `/redoc`, from the vendored bundle; [`site`]: both UIs as static files.
 //!
 //! [`app`] assembles these into an actix-web `App`; the binary serves it.
@@ -28,6 +29,7 @@ pub mod responses;
 pub mod schemas;
 pub mod site;
 pub mod telemetry;
+pub mod trace_context;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

@@ -3,7 +3,8 @@
 //!
 //! Two middleware do it, both on the hot path of every request, so both do only what
 //! they must: tracing-actix-web's `TracingLogger` (with [`RequestSpan`]) gives the
-//! request its id and span; [`track`] counts it in flight, then counts and times it by
+//! request its id and span (and, when spans are exported, its place in the caller's trace:
+//! `trace_context.rs`); [`track`] counts it in flight, then counts and times it by
 //! route, method and status, and echoes its id.
 
 use actix_web::Error;
@@ -54,7 +55,17 @@ impl RootSpanBuilder for RequestSpan {
             exception.details = tracing::field::Empty,
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
+            // Recorded only while spans are exported (trace_context.rs, which gives the
+            // other attributes to the trace alone): without an exporter the log line stays
+            // as it was; with one it gains the trace's ids.
+            otel.name = tracing::field::Empty,
+            otel.kind = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
         );
+        if crate::trace_context::exporting() && !span.is_disabled() {
+            crate::trace_context::join(&span, request, request.match_pattern().as_deref());
+        }
         if let Some(id) = id {
             request.extensions_mut().insert(TraceId(id));
         }
@@ -65,7 +76,21 @@ impl RootSpanBuilder for RequestSpan {
         if let Ok(response) = outcome {
             span.record("status", response.status().as_u16());
         }
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        if !crate::trace_context::exporting() {
+            DefaultRootSpanBuilder::on_request_end(span, outcome);
+            return;
+        }
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        crate::trace_context::set_status(&span, status.as_u16());
+        DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
+        // The default marks errors by the `Error` a response carries; a 5xx made without
+        // one (a handler's own 500) is a server error all the same.
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
     }
 }
 
@@ -136,6 +161,12 @@ impl Metrics {
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         Ok(Self { registry, requests, durations, in_flight, pool })
+    }
+
+    /// Adds `collector`'s metrics to the exposition: the binary's own, such as the trace
+    /// exporter's dropped spans.
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
     }
 
     /// Counts a request in flight until the returned guard is dropped.

@@ -34,6 +34,7 @@ impl<C: DieselConnection> managed::Manager for ConnectionManager<C> {
         let (url, setup) = (Arc::clone(&self.url), Arc::clone(&self.setup));
         let connect = deadpool_diesel::Connection::new(Runtime::Tokio1, move || {
             let mut conn = C::establish(&url)?;
+            conn.set_instrumentation(crate::trace::Statements::new(C::SYSTEM));
             setup(&mut conn)?;
             Ok(conn)
         });

@@ -4,7 +4,8 @@
 //! this backend never makes one: [`DieselDatabase::read`] and [`DieselDatabase::write`]
 //! check a connection out of the pool and hand the query to deadpool-diesel's
 //! [`interact`](deadpool_diesel::Connection::interact), which runs it on a blocking
-//! threadpool while the async task awaits the result.
+//! threadpool while the async task awaits the result, inside the caller's span, so each
+//! statement's span for traces ([`crate::trace`]) is the caller's child.
 //!
 //! - `orders.rs`: the orders queries (no async anywhere) and the repository over them;
 //!   `filters.rs`: the conditions they write with (owner, status, version);
@@ -26,6 +27,7 @@ use app_service::{PoolStats, RepositoryError};
 use diesel::QueryResult;
 use std::sync::Arc;
 use threads::QueryThreads;
+use tracing::{Instrument, Span};
 
 #[cfg(feature = "postgres")]
 pub use connections::postgres;
@@ -36,12 +38,17 @@ pub use orders::{DieselOrders, OrderQueries};
 
 /// A diesel connection type this backend runs on, with how it opens a write transaction.
 pub trait DieselConnection: diesel::Connection + Send + 'static {
+    /// The database's `db.system.name`, for traces.
+    const SYSTEM: &'static str;
+
     /// Runs `f` in a transaction that may write.
     fn write_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T>;
 }
 
 #[cfg(feature = "postgres")]
 impl DieselConnection for diesel::PgConnection {
+    const SYSTEM: &'static str = "postgresql";
+
     /// Postgres locks rows as it writes; a plain transaction is enough.
     fn write_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T> {
         diesel::Connection::transaction(self, f)
@@ -50,6 +57,8 @@ impl DieselConnection for diesel::PgConnection {
 
 #[cfg(feature = "sqlite")]
 impl DieselConnection for diesel::SqliteConnection {
+    const SYSTEM: &'static str = "sqlite";
+
     /// Take the write lock up front, so a writer waits its turn instead of failing.
     fn write_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T> {
         self.immediate_transaction(f)
@@ -80,7 +89,19 @@ impl<C: DieselConnection> DieselDatabase<C> {
         T: Send + 'static,
         Q: FnOnce(&mut C) -> QueryResult<T> + Send + 'static,
     {
-        let connection = self.pool.get().await.map_err(|e| RepositoryError::Unavailable(e.into()))?;
+        let wait = crate::trace::pool_wait(C::SYSTEM);
+        let connection = match self.pool.get().instrument(wait.clone()).await {
+            Ok(connection) => connection,
+            Err(error) => {
+                crate::trace::failed(&wait, "unavailable");
+                return Err(RepositoryError::Unavailable(error.into()));
+            }
+        };
+        // The query runs on another thread: it takes the caller's span along, so the spans
+        // of its statements (`trace::Statements`) are the caller's children. Only when they
+        // are traced: otherwise the hop stays as it was, and the log's timings too.
+        let caller = if crate::trace::wanted() { Span::current() } else { Span::none() };
+        let query = move |conn: &mut C| caller.in_scope(|| query(conn));
         match self.threads.run(connection.interact(query)).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {

@@ -76,11 +76,15 @@ where
 {
     /// A pooled connection, waiting for one up to the pool's timeout.
     async fn lease(&self) -> Result<Lease<DB>, RepositoryError> {
-        match self.pool.get().await {
-            Ok(object) => Ok(Lease::new(object)),
-            Err(PoolError::Backend(error)) => Err(classify(error)),
-            Err(error) => Err(RepositoryError::Unavailable(error.into())),
-        }
+        let wait = crate::trace::pool_wait(session::system::<DB>());
+        crate::trace::traced(wait, async {
+            match self.pool.get().await {
+                Ok(object) => Ok(Lease::new(object)),
+                Err(PoolError::Backend(error)) => Err(classify(error)),
+                Err(error) => Err(RepositoryError::Unavailable(error.into())),
+            }
+        })
+        .await
     }
 
     /// A connection for reads and single-statement writes (see [`Session`]).

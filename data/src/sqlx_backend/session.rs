@@ -3,11 +3,12 @@
 //! [`fetch_all`](Session::fetch_all), [`fetch_optional`](Session::fetch_optional) and
 //! [`execute`](Session::execute). Each runs the statement in the form its connection
 //! runs best and sorts its error with [`classify`], so a repository method is its SQL, its
-//! binds and its result.
+//! binds and its result. Each runs in a span of its own for traces ([`crate::trace`]).
 
 use super::classify;
 use super::lease::Lease;
 use super::statement::{Form, Statement, inlined};
+use crate::trace;
 use crate::write_gate::Turn;
 use app_service::RepositoryError;
 use sqlx::{AssertSqlSafe, Executor, FromRow, IntoArguments};
@@ -18,7 +19,13 @@ where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    conn.execute(sqlx::raw_sql(statement)).await.map(drop).map_err(classify)
+    let span = trace::statement(system::<DB>(), || statement);
+    trace::traced(span, async { conn.execute(sqlx::raw_sql(statement)).await.map(drop).map_err(classify) }).await
+}
+
+/// `db.system.name` of `DB`, for its spans.
+pub(super) fn system<DB: sqlx::Database>() -> &'static str {
+    trace::system_of(DB::NAME)
 }
 
 /// Runs `closing` (the end of a transaction), if there is one, then gives the connection
@@ -61,17 +68,23 @@ where
     where
         O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
     {
-        let conn = self.lease.conn();
-        let rows = match statement.form {
-            Form::Bound { sql, arguments } => sqlx::query_with(sql, arguments).try_map(from_row).fetch_all(conn).await,
-            Form::Built(mut builder) => builder.build().try_map(from_row).fetch_all(conn).await,
-            Form::Inline { sql, literals } => {
-                let rows = raw(&sql, &literals)?.fetch_all(conn).await;
-                rows.and_then(|rows| rows.iter().map(O::from_row).collect())
-            }
-            Form::Invalid(why) => return Err(invalid(why)),
-        };
-        rows.map_err(classify)
+        let span = trace::statement(system::<DB>(), || statement.sql());
+        trace::traced(span, async move {
+            let conn = self.lease.conn();
+            let rows = match statement.form {
+                Form::Bound { sql, arguments } => {
+                    sqlx::query_with(sql, arguments).try_map(from_row).fetch_all(conn).await
+                }
+                Form::Built(mut builder) => builder.build().try_map(from_row).fetch_all(conn).await,
+                Form::Inline { sql, literals } => {
+                    let rows = raw(&sql, &literals)?.fetch_all(conn).await;
+                    rows.and_then(|rows| rows.iter().map(O::from_row).collect())
+                }
+                Form::Invalid(why) => return Err(invalid(why)),
+            };
+            rows.map_err(classify)
+        })
+        .await
     }
 
     /// The first row of `statement`, if there is one.
@@ -79,31 +92,39 @@ where
     where
         O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
     {
-        let conn = self.lease.conn();
-        let row = match statement.form {
-            Form::Bound { sql, arguments } => {
-                sqlx::query_with(sql, arguments).try_map(from_row).fetch_optional(conn).await
-            }
-            Form::Built(mut builder) => builder.build().try_map(from_row).fetch_optional(conn).await,
-            Form::Inline { sql, literals } => {
-                let row = raw(&sql, &literals)?.fetch_optional(conn).await;
-                row.and_then(|row| row.as_ref().map(O::from_row).transpose())
-            }
-            Form::Invalid(why) => return Err(invalid(why)),
-        };
-        row.map_err(classify)
+        let span = trace::statement(system::<DB>(), || statement.sql());
+        trace::traced(span, async move {
+            let conn = self.lease.conn();
+            let row = match statement.form {
+                Form::Bound { sql, arguments } => {
+                    sqlx::query_with(sql, arguments).try_map(from_row).fetch_optional(conn).await
+                }
+                Form::Built(mut builder) => builder.build().try_map(from_row).fetch_optional(conn).await,
+                Form::Inline { sql, literals } => {
+                    let row = raw(&sql, &literals)?.fetch_optional(conn).await;
+                    row.and_then(|row| row.as_ref().map(O::from_row).transpose())
+                }
+                Form::Invalid(why) => return Err(invalid(why)),
+            };
+            row.map_err(classify)
+        })
+        .await
     }
 
     /// Runs `statement`; what the database reports of it (`rows_affected()`).
     pub async fn execute(&mut self, statement: Statement<DB>) -> Result<DB::QueryResult, RepositoryError> {
-        let conn = self.lease.conn();
-        let done = match statement.form {
-            Form::Bound { sql, arguments } => sqlx::query_with(sql, arguments).execute(conn).await,
-            Form::Built(mut builder) => builder.build().execute(conn).await,
-            Form::Inline { sql, literals } => raw(&sql, &literals)?.execute(conn).await,
-            Form::Invalid(why) => return Err(invalid(why)),
-        };
-        done.map_err(classify)
+        let span = trace::statement(system::<DB>(), || statement.sql());
+        trace::traced(span, async move {
+            let conn = self.lease.conn();
+            let done = match statement.form {
+                Form::Bound { sql, arguments } => sqlx::query_with(sql, arguments).execute(conn).await,
+                Form::Built(mut builder) => builder.build().execute(conn).await,
+                Form::Inline { sql, literals } => raw(&sql, &literals)?.execute(conn).await,
+                Form::Invalid(why) => return Err(invalid(why)),
+            };
+            done.map_err(classify)
+        })
+        .await
     }
 
     /// Ends the session: gives the connection back to the pool.

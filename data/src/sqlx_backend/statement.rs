@@ -53,6 +53,16 @@ impl<DB: sqlx::Database> Statement<DB> {
         Self { form: Form::Inline { sql: sql.to_owned(), literals: Vec::new() } }
     }
 
+    /// The text with its placeholders, never its values: what a trace shows of it.
+    pub(super) fn sql(&self) -> std::borrow::Cow<'_, str> {
+        match &self.form {
+            Form::Bound { sql, .. } => (*sql).into(),
+            Form::Built(builder) => builder.sql().as_str().to_owned().into(),
+            Form::Inline { sql, .. } => sql.as_str().into(),
+            Form::Invalid(_) => "".into(),
+        }
+    }
+
     /// Gives `value` to the next of the statement's own placeholders.
     pub fn bind<'t, T>(mut self, value: T) -> Self
     where
