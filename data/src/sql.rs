@@ -46,25 +46,42 @@ pub const INSERT_ORDER_WITH_ITEMS: &str = "\
     SELECT o.id, i.* FROM o, UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[]) AS i";
 
 /// `$1` owner's live record of key `$2` at time `$3` (columns of
-/// [`KeyRow`](crate::storage::KeyRow)). Both backends, like the two below.
+/// [`KeyRow`](crate::storage::KeyRow)). Both backends, like the statements below.
 pub const FIND_KEY: &str = "\
     SELECT idempotency_key, fingerprint, response_status, response_body, response_location, response_etag, \
     created, expires FROM idempotency_keys WHERE owner = $1 AND idempotency_key = $2 AND expires > $3";
 
 /// Stores a key's record unless its owner has a live one (one that expires after the new
 /// record's `created`): an expired record is replaced. One row affected: stored; none: the
-/// key is in use. On Postgres, a concurrent transaction that stored the same key holds this
-/// statement until it ends, so a repeat waits for the first and then finds its record.
-/// Binds: `$1` owner, `$2` key, `$3` fingerprint, `$4`–`$7` the response (status, body,
-/// location, etag), `$8` created, `$9` expires.
-pub const CLAIM_KEY: &str = "\
-    INSERT INTO idempotency_keys (owner, idempotency_key, fingerprint, response_status, response_body, \
-    response_location, response_etag, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-    ON CONFLICT (owner, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
-    response_status = excluded.response_status, response_body = excluded.response_body, \
-    response_location = excluded.response_location, response_etag = excluded.response_etag, \
-    created = excluded.created, expires = excluded.expires \
-    WHERE idempotency_keys.expires <= excluded.created";
+/// key is in use. Binds: `$1` owner, `$2` key, `$3` fingerprint, `$4`–`$7` the response
+/// (status, body, location, etag), `$8` created, `$9` expires. `$guard` decides whether to
+/// try at all (see the two below).
+macro_rules! claim_key {
+    ($guard:literal) => {
+        concat!(
+            "INSERT INTO idempotency_keys (owner, idempotency_key, fingerprint, response_status, response_body, ",
+            "response_location, response_etag, created, expires) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE ",
+            $guard,
+            " ON CONFLICT (owner, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, ",
+            "response_status = excluded.response_status, response_body = excluded.response_body, ",
+            "response_location = excluded.response_location, response_etag = excluded.response_etag, ",
+            "created = excluded.created, expires = excluded.expires WHERE idempotency_keys.expires <= excluded.created"
+        )
+    };
+}
+
+/// Postgres: the claim, first taking a lock on the owner's key for the rest of the
+/// transaction, without waiting. A concurrent request with the key, whose record is not
+/// committed yet, holds it: then nothing is stored at once (the key is in use, and its
+/// record not there yet: the caller answers 409), where the insert alone would wait for the
+/// first request to end. A transaction-level lock, so it holds behind a transaction pooler.
+#[cfg(feature = "postgres")]
+pub const CLAIM_KEY_POSTGRES: &str = claim_key!("pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))");
+
+/// SQLite: the claim. Writers take turns there (one write transaction at a time), so a
+/// concurrent request with the key waits for the first, then finds its record.
+#[cfg(feature = "sqlite")]
+pub const CLAIM_KEY_SQLITE: &str = claim_key!("true");
 
 /// Deletes at most `$2` records expired by `$1`, oldest first (by the `expires` index,
 /// so a batch costs what it deletes, not the table).

@@ -3,8 +3,9 @@
 //!
 //! The first request with a key runs; its response is stored as a [`KeyRecord`] **in the
 //! same transaction as its effect** (the repository writes the record first, so a
-//! concurrent repeat waits for it, then finds it): no order is ever stored without its
-//! key, or a key without its order. A repeat finds the record and answers it again. The
+//! concurrent repeat cannot write it too: it is told the key is in use, and answers 409
+//! until the first has committed): no order is ever stored without its key, or a key
+//! without its order. A repeat finds the record and answers it again. The
 //! response is HTTP's business, so this crate holds it as a [`StoredResponse`] that it
 //! never reads; the web layer says how an order becomes one ([`Keyed::respond`]).
 //!

@@ -135,3 +135,31 @@ async fn concurrent_requests_with_one_key_place_one_order_across_instances(backe
     let fresh = replies.iter().filter(|reply| reply.status == StatusCode::CREATED && !replayed(reply)).count();
     assert_eq!(fresh, 1, "one request placed it");
 }
+
+/// On Postgres a repeat that comes while the first request with its key is still in its
+/// transaction does not wait for it: 409 with `Retry-After`, nothing written; once the
+/// first is over, the key works as usual. (The first is played by another client holding
+/// the lock the claim takes: `data/src/sql.rs`, `CLAIM_KEY_POSTGRES`.)
+#[cfg(feature = "postgres")]
+#[rstest]
+#[cfg_attr(feature = "sqlx", case::sqlx_postgres(Backend::Sqlx, Target::Postgres))]
+#[cfg_attr(feature = "sqlx", case::sqlx_pgbouncer(Backend::Sqlx, Target::PgBouncer))]
+#[cfg_attr(feature = "diesel", case::diesel_postgres(Backend::Diesel, Target::Postgres))]
+#[cfg_attr(feature = "diesel", case::diesel_pgbouncer(Backend::Diesel, Target::PgBouncer))]
+#[actix_web::test]
+async fn a_repeat_while_the_first_is_in_flight_is_409_with_retry_after(
+    #[case] backend: Backend,
+    #[case] target: Target,
+) {
+    let Some(app) = TestApp::spawn(backend, target).await else { return };
+    let first = app.db.hold("SELECT pg_advisory_xact_lock(hashtextextended('anonymous busy', 0))").await;
+    let reply = app.send(keyed("/orders", Some(&latte()), "busy")).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
+    assert_eq!(reply.header(header::RETRY_AFTER), "1");
+    assert!(reply.body["detail"].as_str().unwrap().contains(KEY), "{:?}", reply.body);
+    assert_eq!(orders(&app).await, 0, "nothing written");
+    first.release().await;
+    let placed = app.send(keyed("/orders", Some(&latte()), "busy")).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.body);
+    assert!(!replayed(&placed));
+}

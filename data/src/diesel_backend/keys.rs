@@ -8,7 +8,11 @@
 use super::schema::idempotency_keys as keys;
 use super::schema::sql_types::StoredTime;
 use super::{DieselConnection, DieselDatabase};
-use crate::sql::{CLAIM_KEY, PURGE_KEYS};
+#[cfg(feature = "postgres")]
+use crate::sql::CLAIM_KEY_POSTGRES;
+#[cfg(feature = "sqlite")]
+use crate::sql::CLAIM_KEY_SQLITE;
+use crate::sql::PURGE_KEYS;
 use crate::storage::{DbTime, KeyRow};
 use app_service::{IdempotencyRepository, KeyRecord, Owner, RepositoryError};
 use async_trait::async_trait;
@@ -21,7 +25,8 @@ use duplicate::duplicate_item;
 pub trait KeyQueries: DieselConnection {
     /// `owner`'s record of `key`, unless it expired by `now`.
     fn find_key(&mut self, owner: &str, key: &str, now: DateTime<Utc>) -> QueryResult<Option<KeyRow>>;
-    /// Stores `owner`'s `record` ([`CLAIM_KEY`]); `false` if the key is in use.
+    /// Stores `owner`'s `record` (the database's `crate::sql::CLAIM_KEY_*`); `false` if
+    /// the key is in use.
     fn claim_key(&mut self, owner: &str, record: &KeyRecord) -> QueryResult<bool>;
     /// Takes back a record claimed earlier in this transaction, for a write that turned
     /// out not to apply.
@@ -31,9 +36,9 @@ pub trait KeyQueries: DieselConnection {
 }
 
 #[duplicate_item(
-    Conn                         gate;
-    [diesel::PgConnection]       [cfg(feature = "postgres")];
-    [diesel::SqliteConnection]   [cfg(feature = "sqlite")];
+    Conn                         gate                          CLAIM_KEY;
+    [diesel::PgConnection]       [cfg(feature = "postgres")]   [CLAIM_KEY_POSTGRES];
+    [diesel::SqliteConnection]   [cfg(feature = "sqlite")]     [CLAIM_KEY_SQLITE];
 )]
 #[gate]
 impl KeyQueries for Conn {

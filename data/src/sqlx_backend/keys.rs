@@ -4,7 +4,11 @@
 //! SQL is in [`crate::sql`], shared with diesel.
 
 use super::{SqlxDatabase, Statement, WriteTransaction};
-use crate::sql::{CLAIM_KEY, FIND_KEY, PURGE_KEYS};
+#[cfg(feature = "postgres")]
+use crate::sql::CLAIM_KEY_POSTGRES;
+#[cfg(feature = "sqlite")]
+use crate::sql::CLAIM_KEY_SQLITE;
+use crate::sql::{FIND_KEY, PURGE_KEYS};
 use crate::storage::{DbTime, KeyRow};
 use app_service::{IdempotencyRepository, KeyRecord, Owner, RepositoryError};
 use async_trait::async_trait;
@@ -25,13 +29,13 @@ impl<DB: sqlx::Database> SqlxKeys<DB> {
 }
 
 #[duplicate_item(
-    Db                gate;
-    [sqlx::Postgres]  [cfg(feature = "postgres")];
-    [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+    Db                gate                          CLAIM_KEY;
+    [sqlx::Postgres]  [cfg(feature = "postgres")]   [CLAIM_KEY_POSTGRES];
+    [sqlx::Sqlite]    [cfg(feature = "sqlite")]     [CLAIM_KEY_SQLITE];
 )]
 #[gate]
 impl SqlxDatabase<Db> {
-    /// [`CLAIM_KEY`] for `owner`'s `record`.
+    /// The database's claim (`crate::sql::CLAIM_KEY_*`) of `owner`'s `record`.
     fn claim_statement(&self, owner: &Owner, record: &KeyRecord) -> Statement<Db> {
         let response = &record.response;
         self.statement(CLAIM_KEY)

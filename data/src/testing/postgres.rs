@@ -86,14 +86,20 @@ impl TestDatabase {
     /// Another client takes an exclusive lock on `table` and holds it until the
     /// returned guard's `release`: the service's statements on it wait meanwhile.
     pub async fn lock_table(&self, table: &str) -> TableLock {
+        self.hold(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")).await
+    }
+
+    /// Another client runs `statement` in a transaction and holds what it locks until the
+    /// returned guard's `release`.
+    pub async fn hold(&self, statement: &str) -> TableLock {
         let mut conn = PgConnection::connect(&self.direct_url).await.expect("connect to lock");
-        let lock = format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(lock)).execute(&mut conn).await.expect("lock the table");
+        let lock = format!("BEGIN; {statement}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(lock)).execute(&mut conn).await.expect("take the lock");
         TableLock { conn }
     }
 }
 
-/// A lock held by another client; see [`TestDatabase::lock_table`].
+/// A lock held by another client; see [`TestDatabase::lock_table`] and [`TestDatabase::hold`].
 pub struct TableLock {
     conn: PgConnection,
 }
