@@ -96,7 +96,8 @@ pub enum GuardedWrite {
 ///
 /// A write that carries a [`KeyRecord`] (a request with an `Idempotency-Key`) stores it
 /// first, in the same transaction as the write: if `owner` already has a live record of
-/// that key, it fails with [`RepositoryError::KeyInUse`] and writes nothing.
+/// that key (or, on Postgres, another request is storing one right now), it fails with
+/// [`RepositoryError::KeyInUse`] and writes nothing.
 #[async_trait]
 pub trait OrdersRepository: Send + Sync + 'static {
     /// Stores a new order with its items, at [`FIRST_VERSION`](crate::model::FIRST_VERSION),
