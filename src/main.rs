@@ -7,6 +7,8 @@ use app::{app_state, connect, mask_password, server};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 #[derive(Parser)]
 #[command(version, about = "The CoffeeMesh Orders API")]
@@ -143,12 +145,37 @@ async fn serve() -> Result<(), String> {
     let listen = &config.server;
     let service = env!("CARGO_PKG_NAME");
     tracing::info!(service, database = %url, backend = %config.backend, "serving http://{}:{}/docs", listen.host, listen.port);
+    let stop = traces.as_ref().map(|_| stop_requested());
     let served = server::serve(state, database, listen).await;
-    // Spans still queued are sent once the requests are done, given a grace period as long
-    // as theirs (SHUTDOWN_TIMEOUT_S); a collector that takes longer loses them, and the exit
-    // is 0 all the same.
-    if let Some(traces) = traces {
-        traces.shutdown(listen.shutdown_timeout).await;
+    // Spans still queued are sent once the requests are done, within what is left of the
+    // grace period (SHUTDOWN_TIMEOUT_S, counted from the signal); a collector that takes
+    // longer loses them, and the exit is 0 all the same.
+    if let (Some(traces), Some(stop)) = (traces, stop) {
+        let grace = listen.shutdown_timeout;
+        traces.shutdown(stop.get().map_or(grace, |at| grace.saturating_sub(at.elapsed()))).await;
     }
     served.map_err(|e| format!("cannot serve on {}:{}: {e}", listen.host, listen.port))
+}
+
+/// When the service is asked to stop (SIGTERM or SIGINT; the server hears them too), once
+/// it has been.
+fn stop_requested() -> Arc<OnceLock<Instant>> {
+    let at = Arc::new(OnceLock::new());
+    let set = Arc::clone(&at);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        // A signal that cannot be listened for never comes (the server would not hear it either).
+        let heard = |kind: SignalKind| async move {
+            match signal(kind) {
+                Ok(mut signals) => signals.recv().await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = heard(SignalKind::terminate()) => {}
+            _ = heard(SignalKind::interrupt()) => {}
+        }
+        let _ = set.set(Instant::now());
+    });
+    at
 }
