@@ -51,7 +51,7 @@ has() { [[ " $features " == *" $1 "* ]]; }
 # The service and the limits (bench/*) in one release build, so they share their
 # dependencies. Each binary's path comes from cargo's report; the service's is named after
 # the package.
-binaries=$(cargo build --release --quiet --workspace --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')
+binaries=$(cargo build --release --quiet --workspace --exclude xtask --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')
 hello=$(grep '/bench-hello$' <<<"$binaries")
 bench_sqlite=$(grep '/bench-sqlite$' <<<"$binaries" || true) # none without SQLite
 bench_stack=$(grep '/bench-stack$' <<<"$binaries" || true)   # none without Postgres

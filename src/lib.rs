@@ -16,6 +16,7 @@ pub mod server;
 
 use app_data::{ConnectError, Database, migrate};
 use app_service::OrdersService;
+use app_web::{AppState, Services};
 use config::Config;
 use std::future::Future;
 use std::sync::Arc;
@@ -84,10 +85,13 @@ where
 
 /// Everything the web app needs, on `database`: one service per resource, each over its
 /// repository. A new resource adds its service here.
-pub fn app_state(database: &Database, config: &Config) -> Result<app_web::AppState, StartError> {
-    let orders = OrdersService::new(database.orders());
+pub fn app_state(database: &Database, config: &Config) -> Result<AppState, StartError> {
+    let services = Services {
+        orders: OrdersService::new(database.orders()),
+        // xtask scaffold: services
+    };
     let keys = database.idempotency_keys();
-    Ok(app_web::AppState::new(orders, keys, Arc::new(database.clone()), config.http.clone())?)
+    Ok(AppState::new(services, keys, Arc::new(database.clone()), config.http.clone())?)
 }
 
 /// Deletes expired `Idempotency-Key` records in the background, a batch at a time, so

@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 #[cfg(feature = "diesel")]
-use crate::diesel_backend::{self, DieselDatabase, DieselKeys, DieselOrders};
+use crate::diesel_backend::{self, DieselDatabase};
 #[cfg(feature = "sqlx")]
-use crate::sqlx_backend::{self, SqlxDatabase, SqlxKeys, SqlxOrders};
+use crate::sqlx_backend::{self, SqlxDatabase};
 
 /// The process's database: the connection pool of the chosen backend, and on SQLite the
 /// queue its writers share. Made once at start-up; cheap to clone (clones share the
@@ -49,18 +49,19 @@ macro_rules! with_pool {
 }
 
 /// The repository of one resource on whichever backend `$pool` holds, made from the pool
-/// by the backend's repository type (`$sqlx` or `$diesel`) and its `new`.
+/// by the backend's repository type (`$sqlx` in `sqlx_backend`, `$diesel` in
+/// `diesel_backend`) and its `new`. A backend that is not compiled in is not named.
 macro_rules! repository {
     ($pool:expr, $sqlx:ident, $diesel:ident) => {
         match $pool {
             #[cfg(all(feature = "sqlx", feature = "postgres"))]
-            Pool::SqlxPostgres(db) => Arc::new($sqlx::new(db.clone())),
+            Pool::SqlxPostgres(db) => Arc::new(sqlx_backend::$sqlx::new(db.clone())),
             #[cfg(all(feature = "sqlx", feature = "sqlite"))]
-            Pool::SqlxSqlite(db) => Arc::new($sqlx::new(db.clone())),
+            Pool::SqlxSqlite(db) => Arc::new(sqlx_backend::$sqlx::new(db.clone())),
             #[cfg(all(feature = "diesel", feature = "postgres"))]
-            Pool::DieselPostgres(db) => Arc::new($diesel::new(db.clone())),
+            Pool::DieselPostgres(db) => Arc::new(diesel_backend::$diesel::new(db.clone())),
             #[cfg(all(feature = "diesel", feature = "sqlite"))]
-            Pool::DieselSqlite(db) => Arc::new($diesel::new(db.clone())),
+            Pool::DieselSqlite(db) => Arc::new(diesel_backend::$diesel::new(db.clone())),
         }
     };
 }
@@ -108,6 +109,8 @@ impl Database {
     pub fn orders(&self) -> Arc<dyn OrdersRepository> {
         repository!(&self.pool, SqlxOrders, DieselOrders)
     }
+
+    // xtask scaffold: repositories
 
     /// The `Idempotency-Key` records of every resource on this database.
     pub fn idempotency_keys(&self) -> Arc<dyn IdempotencyRepository> {

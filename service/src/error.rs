@@ -1,6 +1,7 @@
 //! Errors of the service layer and of the repositories beneath it.
 
 use crate::model::Status;
+use crate::repository::Precondition;
 use uuid::Uuid;
 
 /// Why a use case failed. The web layer maps each variant to one HTTP status.
@@ -25,9 +26,14 @@ pub enum ServiceError {
         /// The order's status at the time.
         status: Status,
     },
-    /// The caller expected the order at other versions (or to exist); nothing changed.
-    #[error("Order with ID {0} is not at the version the request expects")]
-    PreconditionFailed(Uuid),
+    /// The caller expected the resource at other versions (or to exist); nothing changed.
+    #[error("{resource} with ID {id} is not at the version the request expects")]
+    PreconditionFailed {
+        /// What was written to, as clients read it: "Order".
+        resource: &'static str,
+        /// Its id.
+        id: Uuid,
+    },
     /// Another request with the same `Idempotency-Key` stored its answer first; this one
     /// changed nothing (see [`crate::idempotency`]).
     #[error("the idempotency key is in use")]
@@ -38,6 +44,19 @@ pub enum ServiceError {
     /// Anything else: a bug or corrupt data. Logged, never shown to clients.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ServiceError {
+    /// What a write to `resource` `id` that found nothing to change answers: with a
+    /// `precondition` (the caller expected a version, or any), [`Self::PreconditionFailed`];
+    /// without one, [`Self::NotFound`].
+    pub fn nothing_written(resource: &'static str, id: Uuid, precondition: &Precondition) -> Self {
+        if precondition.is_conditional() {
+            Self::PreconditionFailed { resource, id }
+        } else {
+            Self::NotFound { resource, id }
+        }
+    }
 }
 
 impl From<RepositoryError> for ServiceError {

@@ -1,11 +1,12 @@
-//! An in-memory [`OrdersRepository`] and [`IdempotencyRepository`], the book's "fake"
+//! An in-memory [`OrdersRepository`], [`IdempotencyRepository`] and [`ResourceRepository`], the book's "fake"
 //! layer: for unit tests of the service, and for trying business rules without a
 //! database. Never used in production.
 
 use crate::error::RepositoryError;
 use crate::idempotency::{IdempotencyRepository, KeyRecord};
-use crate::model::{Order, OrderItem, Owner, Status};
-use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository, Precondition};
+use crate::model::{Order, OrderItem, Owner, Resource, Status};
+use crate::repository::{GuardedWrite, OrderFilter, OrdersRepository, Page, Precondition};
+use crate::resources::{Fields, ResourceRepository};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -177,5 +178,68 @@ impl IdempotencyRepository for InMemoryOrders {
             state.keys.remove(key);
         }
         Ok(expired.len() as u64)
+    }
+}
+
+/// Resources of any [`Fields`] kept in a map behind a mutex, each with its owner, newest
+/// first when listed: the fake [`ResourceRepository`].
+#[derive(Debug)]
+pub struct InMemoryResources<F> {
+    stored: Mutex<Vec<(Owner, Resource<F>)>>,
+}
+
+impl<F> Default for InMemoryResources<F> {
+    fn default() -> Self {
+        Self { stored: Mutex::new(Vec::new()) }
+    }
+}
+
+#[async_trait]
+impl<F: Fields + std::fmt::Debug> ResourceRepository<F> for InMemoryResources<F> {
+    async fn insert(
+        &self,
+        owner: &Owner,
+        resource: &Resource<F>,
+        _key: Option<&KeyRecord>,
+    ) -> Result<(), RepositoryError> {
+        self.stored.lock().unwrap_or_else(PoisonError::into_inner).push((owner.clone(), resource.clone()));
+        Ok(())
+    }
+
+    async fn get(&self, owner: &Owner, id: Uuid) -> Result<Option<Resource<F>>, RepositoryError> {
+        let stored = self.stored.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(stored.iter().find(|(o, r)| o == owner && r.id == id).map(|(_, r)| r.clone()))
+    }
+
+    async fn list(&self, owner: &Owner, page: Page) -> Result<Vec<Resource<F>>, RepositoryError> {
+        let stored = self.stored.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = stored.iter().rev().filter(|(o, _)| o == owner).map(|(_, r)| r.clone());
+        Ok(mine
+            .skip(usize::try_from(page.offset).unwrap_or(0))
+            .take(usize::try_from(page.limit).unwrap_or(0))
+            .collect())
+    }
+
+    async fn replace(
+        &self,
+        owner: &Owner,
+        id: Uuid,
+        fields: &F,
+        precondition: &Precondition,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Resource<F>>, RepositoryError> {
+        let mut stored = self.stored.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = stored.iter_mut().find(|(o, r)| o == owner && r.id == id && precondition.admits(r.version));
+        Ok(found.map(|(_, r)| {
+            *r = Resource { updated: at, version: r.version + 1, fields: fields.clone(), ..r.clone() };
+            r.clone()
+        }))
+    }
+
+    async fn delete(&self, owner: &Owner, id: Uuid, precondition: &Precondition) -> Result<bool, RepositoryError> {
+        let mut stored = self.stored.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = stored.len();
+        stored.retain(|(o, r)| !(o == owner && r.id == id && precondition.admits(r.version)));
+        Ok(stored.len() < before)
     }
 }

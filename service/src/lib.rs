@@ -8,6 +8,8 @@
 //! - [`repository`]: the ports the data layer implements: `OrdersRepository`, and
 //!   `StorageHealth` for the database as a whole.
 //! - [`orders`]: `OrdersService`, the use cases the web layer calls.
+//! - [`resources`]: what every scaffolded resource shares (`cargo xtask scaffold`): its
+//!   port and its use cases, generic over its fields.
 //! - [`idempotency`]: safe retries (`Idempotency-Key`): the records of keyed requests.
 //! - [`fake`]: an in-memory repository for unit tests (the book's "fake" layer).
 //!
@@ -21,10 +23,14 @@ pub mod idempotency;
 pub mod model;
 pub mod orders;
 pub mod repository;
+pub mod resources;
 pub mod rules;
+// xtask scaffold: modules
 
 pub use error::{Loc, RepositoryError, ServiceError, Violation};
 pub use idempotency::{Idempotency, IdempotencyRepository, KeyRecord, Keyed, StoredResponse};
-pub use model::{Order, OrderItem, Owner, Size, Status};
+pub use model::{Order, OrderItem, Owner, Resource, Size, Status};
 pub use orders::OrdersService;
-pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, PoolStats, Precondition, StorageHealth};
+// xtask scaffold: exports
+pub use repository::{GuardedWrite, OrderFilter, OrdersRepository, Page, PoolStats, Precondition, StorageHealth};
+pub use resources::{Fields, ResourceRepository, ResourceService};

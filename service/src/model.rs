@@ -24,6 +24,32 @@ pub struct Order {
     pub version: i64,
 }
 
+/// A resource as the service keeps it: the fields a client gave (`F`), and what the
+/// service adds, the same for every resource: its id, its times and its version. A
+/// resource made by `cargo xtask scaffold` is one (`type Customer = Resource<CustomerFields>`);
+/// [`Order`], with its status and its items, is written out by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource<F> {
+    /// Random (v4) identifier, chosen by the service.
+    pub id: Uuid,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it last changed.
+    pub updated: DateTime<Utc>,
+    /// [`FIRST_VERSION`] when created, one more on every change; HTTP shows it in the `ETag`.
+    pub version: i64,
+    /// What the client gave.
+    pub fields: F,
+}
+
+impl<F> Resource<F> {
+    /// A new resource with `fields`: a new id, created now, at [`FIRST_VERSION`].
+    pub fn new(fields: F) -> Self {
+        let now = now();
+        Self { id: Uuid::new_v4(), created: now, updated: now, version: FIRST_VERSION, fields }
+    }
+}
+
 /// The version of a newly placed order. The `orders.version` column's default in
 /// `migrations/` is this value: inserts leave the column to it.
 pub const FIRST_VERSION: i64 = 1;
@@ -60,8 +86,13 @@ pub struct OrderItem {
 /// The current time, truncated to what every database keeps (microseconds), so that an
 /// order reads back exactly as it was returned when it was written.
 pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    stored_precision(Utc::now())
+}
+
+/// `time` truncated to what every database keeps (microseconds): a time a client sends
+/// reads back exactly as it was answered.
+pub fn stored_precision(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(time)
 }
 
 /// Cup size of an item. Its one name per variant (for JSON, SQL and messages) comes

@@ -75,7 +75,7 @@ impl OrdersService {
         match self.repository.delete(owner, id, precondition).await? {
             true => Ok(()),
             // With a precondition, a missing order fails it too: the caller expected one.
-            false if precondition.is_conditional() => Err(ServiceError::PreconditionFailed(id)),
+            false if precondition.is_conditional() => Err(precondition_failed(id)),
             false => Err(not_found(id)),
         }
     }
@@ -161,6 +161,10 @@ fn not_found(id: Uuid) -> ServiceError {
     ServiceError::NotFound { resource: RESOURCE, id }
 }
 
+fn precondition_failed(id: Uuid) -> ServiceError {
+    ServiceError::PreconditionFailed { resource: RESOURCE, id }
+}
+
 /// The use case's answer to a guarded write. A failed precondition comes before the
 /// status: a caller whose view is stale learns that first (RFC 9110 evaluates `If-Match`
 /// before the method).
@@ -172,11 +176,9 @@ fn settle(
 ) -> Result<Order, ServiceError> {
     match outcome {
         GuardedWrite::Applied(order) => Ok(order),
-        GuardedWrite::Missing if precondition.is_conditional() => Err(ServiceError::PreconditionFailed(id)),
+        GuardedWrite::Missing if precondition.is_conditional() => Err(precondition_failed(id)),
         GuardedWrite::Missing => Err(not_found(id)),
-        GuardedWrite::Refused { version, .. } if !precondition.admits(version) => {
-            Err(ServiceError::PreconditionFailed(id))
-        }
+        GuardedWrite::Refused { version, .. } if !precondition.admits(version) => Err(precondition_failed(id)),
         GuardedWrite::Refused { status, .. } => Err(ServiceError::Conflict { action, status }),
     }
 }
@@ -281,18 +283,18 @@ mod tests {
         let updated = service.replace_items(&alice(), order.id, latte(), &first).await.unwrap();
         assert_eq!(updated.version, order.version + 1);
         let stale = service.pay(&alice(), order.id, &first, None).await.unwrap_err();
-        assert!(matches!(stale, ServiceError::PreconditionFailed(_)), "{stale:?}");
+        assert!(matches!(stale, ServiceError::PreconditionFailed { .. }), "{stale:?}");
         assert_eq!(service.get(&alice(), order.id).await.unwrap(), updated, "unchanged");
         let paid = service.pay(&alice(), order.id, &Precondition::Exists, None).await.unwrap();
         assert_eq!(paid.version, updated.version + 1);
         // The version is checked before the status: a stale caller learns that first.
         let stale = service.replace_items(&alice(), order.id, latte(), &first).await.unwrap_err();
-        assert!(matches!(stale, ServiceError::PreconditionFailed(_)), "{stale:?}");
+        assert!(matches!(stale, ServiceError::PreconditionFailed { .. }), "{stale:?}");
         let gone = Uuid::new_v4();
         let missing = service.cancel(&alice(), gone, &Precondition::Exists, None).await.unwrap_err();
-        assert!(matches!(missing, ServiceError::PreconditionFailed(_)), "{missing:?}");
+        assert!(matches!(missing, ServiceError::PreconditionFailed { .. }), "{missing:?}");
         let stale = service.delete(&alice(), order.id, &first).await.unwrap_err();
-        assert!(matches!(stale, ServiceError::PreconditionFailed(_)), "{stale:?}");
+        assert!(matches!(stale, ServiceError::PreconditionFailed { .. }), "{stale:?}");
         let current = Precondition::AtVersion(vec![first.versions().unwrap()[0], paid.version]);
         service.delete(&alice(), order.id, &current).await.unwrap();
     }

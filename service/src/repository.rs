@@ -22,6 +22,15 @@ pub struct OrderFilter {
     pub offset: i64,
 }
 
+/// One page of a listing, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
 /// A repository's connection pool at one moment, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {

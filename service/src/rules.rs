@@ -14,6 +14,10 @@ pub const QUANTITY: std::ops::RangeInclusive<i64> = 1..=1000;
 pub const DEFAULT_LIMIT: i64 = 20;
 /// Largest page size of a listing.
 pub const MAX_LIMIT: i64 = 100;
+/// Longest short string field (a name, an email), in characters.
+pub const MAX_STRING_CHARS: usize = 255;
+/// Longest text field (notes, a description), in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
 
 /// Statuses from which an order may be paid.
 pub const PAYABLE: &[Status] = &[Status::Created];
@@ -33,15 +37,7 @@ pub fn validate_items(items: &[OrderItem]) -> Result<(), Vec<Violation>> {
     }
     for (index, item) in items.iter().enumerate() {
         let at = |field| vec![Loc::Index(index), Loc::Field(field)];
-        if item.product.trim().is_empty() {
-            violations.push(violation(at("product"), "String should not be blank", "string_blank"));
-        } else if item.product.chars().any(char::is_control) {
-            let msg = "String should not contain control characters";
-            violations.push(violation(at("product"), msg, "string_control_characters"));
-        } else if item.product.chars().count() > MAX_PRODUCT_CHARS {
-            let msg = format!("String should have at most {MAX_PRODUCT_CHARS} characters");
-            violations.push(violation(at("product"), msg, "string_too_long"));
-        }
+        check_line(|| at("product"), &item.product, MAX_PRODUCT_CHARS, &mut violations);
         if item.quantity < *QUANTITY.start() {
             let msg = format!("Input should be greater than or equal to {}", QUANTITY.start());
             violations.push(violation(at("quantity"), msg, "greater_than_equal"));
@@ -50,7 +46,7 @@ pub fn validate_items(items: &[OrderItem]) -> Result<(), Vec<Violation>> {
             violations.push(violation(at("quantity"), msg, "less_than_equal"));
         }
     }
-    if violations.is_empty() { Ok(()) } else { Err(violations) }
+    verdict(violations)
 }
 
 /// Checks a listing's page. Locations name the query parameters.
@@ -64,7 +60,41 @@ pub fn validate_page(limit: i64, offset: i64) -> Result<(), Vec<Violation>> {
         let msg = "Input should be greater than or equal to 0";
         violations.push(violation(vec![Loc::Field("offset")], msg, "greater_than_equal"));
     }
+    verdict(violations)
+}
+
+/// Checks a short string `field`: not blank, one line with no control characters, at
+/// most [`MAX_STRING_CHARS`] characters (not bytes). Broken rules go to `violations`.
+pub fn check_string(field: &'static str, value: &str, violations: &mut Vec<Violation>) {
+    check_line(|| vec![Loc::Field(field)], value, MAX_STRING_CHARS, violations);
+}
+
+/// Checks a text `field`: any lines, at most [`MAX_TEXT_CHARS`] characters, and no NUL
+/// (which Postgres cannot store). Broken rules go to `violations`.
+pub fn check_text(field: &'static str, value: &str, violations: &mut Vec<Violation>) {
+    if value.contains('\0') {
+        let msg = "String should not contain NUL characters";
+        violations.push(violation(vec![Loc::Field(field)], msg, "string_control_characters"));
+    } else if value.chars().count() > MAX_TEXT_CHARS {
+        let msg = format!("String should have at most {MAX_TEXT_CHARS} characters");
+        violations.push(violation(vec![Loc::Field(field)], msg, "string_too_long"));
+    }
+}
+
+/// `Ok` when `violations` is empty: the end of a `validate` function.
+pub fn verdict(violations: Vec<Violation>) -> Result<(), Vec<Violation>> {
     if violations.is_empty() { Ok(()) } else { Err(violations) }
+}
+
+/// `loc` is made only for a violation: a valid value (the usual case) allocates nothing.
+fn check_line(loc: impl FnOnce() -> Vec<Loc>, value: &str, max: usize, violations: &mut Vec<Violation>) {
+    if value.trim().is_empty() {
+        violations.push(violation(loc(), "String should not be blank", "string_blank"));
+    } else if value.chars().any(char::is_control) {
+        violations.push(violation(loc(), "String should not contain control characters", "string_control_characters"));
+    } else if value.chars().count() > max {
+        violations.push(violation(loc(), format!("String should have at most {max} characters"), "string_too_long"));
+    }
 }
 
 fn violation(loc: Vec<Loc>, msg: impl Into<String>, kind: &'static str) -> Violation {
@@ -122,6 +152,28 @@ mod tests {
         assert_eq!(validate_items(&[]).unwrap_err()[0].kind, "too_short");
         let many = vec![item("latte", 1); MAX_ITEMS + 1];
         assert_eq!(validate_items(&many).unwrap_err()[0].kind, "too_long");
+    }
+
+    #[test]
+    fn strings_are_one_line_and_texts_are_bounded() {
+        let mut violations = Vec::new();
+        check_string("name", &"é".repeat(MAX_STRING_CHARS), &mut violations);
+        check_text("notes", "two\nlines", &mut violations);
+        assert_eq!(violations, []);
+        check_string("name", " ", &mut violations);
+        check_string("email", "a\nb", &mut violations);
+        check_text("notes", &"x".repeat(MAX_TEXT_CHARS + 1), &mut violations);
+        check_text("bio", "a\0b", &mut violations);
+        let kinds: Vec<_> = violations.iter().map(|v| (v.loc.clone(), v.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (vec![Loc::Field("name")], "string_blank"),
+                (vec![Loc::Field("email")], "string_control_characters"),
+                (vec![Loc::Field("notes")], "string_too_long"),
+                (vec![Loc::Field("bio")], "string_control_characters"),
+            ]
+        );
     }
 
     #[test]

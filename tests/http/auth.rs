@@ -12,13 +12,6 @@ use rstest::rstest;
 use serde_json::json;
 use std::time::Duration;
 
-/// `request` with `Authorization: Bearer <token>`.
-fn bearer(mut request: Request, token: &str) -> Request {
-    let value = header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
-    request.headers_mut().insert(header::AUTHORIZATION, value);
-    request
-}
-
 /// An app that requires tokens from `provider`, fetching its keys at most once per `refresh`.
 async fn app_for(provider: &IdentityProvider, refresh: Duration, backend: Backend, target: Target) -> Option<TestApp> {
     let auth = provider.settings(refresh);

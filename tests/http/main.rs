@@ -18,3 +18,4 @@ mod provider;
 #[path = "../shared/proxy.rs"]
 mod proxy;
 mod support;
+// xtask scaffold: modules

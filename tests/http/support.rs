@@ -175,6 +175,13 @@ pub fn latte() -> Value {
     json!({"order": [{"product": "latte", "size": "big", "quantity": 2}]})
 }
 
+/// `request` with `Authorization: Bearer <token>`.
+pub fn bearer(mut request: Request, token: &str) -> Request {
+    let value = actix_web::http::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
+    request.headers_mut().insert(actix_web::http::header::AUTHORIZATION, value);
+    request
+}
+
 /// `GET uri`, for [`TestApp::send`] where a test needs the request as a value.
 pub fn get(uri: &str) -> Request {
     test::TestRequest::get().uri(uri).to_request()

@@ -1,5 +1,6 @@
-//! Conditional requests (RFC 9110 §13): an order's `ETag`, `If-None-Match` on reads and
-//! `If-Match` on writes.
+//! Conditional requests (RFC 9110 §13): an order's (or any resource's) `ETag`,
+//! `If-None-Match` on reads and `If-Match` on writes, and a resource's representation
+//! with its `ETag` ([`tagged`], [`created`]).
 //!
 //! An order's entity tag is its id and its version, `"<id>-<version>"` (the id without
 //! hyphens). The version changes on every write and only then; the id makes a tag from one
@@ -9,14 +10,50 @@
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, EntityTag, Header};
-use actix_web::{FromRequest, HttpRequest, web};
-use app_service::{Order, Precondition};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use app_service::{Order, Precondition, Resource, StoredResponse};
+use serde::Serialize;
 use uuid::Uuid;
 
 /// The strong entity tag of `order` as it is now.
 pub fn etag(order: &Order) -> EntityTag {
-    EntityTag::new_strong(format!("{}-{}", order.id.simple(), order.version))
+    entity_tag(order.id, order.version)
+}
+
+/// The strong entity tag of the resource `id` at `version`: what any versioned resource
+/// answers in its `ETag`, so that [`IfMatchHeader::precondition`] reads it back.
+pub fn entity_tag(id: Uuid, version: i64) -> EntityTag {
+    EntityTag::new_strong(format!("{}-{version}", id.simple()))
+}
+
+/// `resource` in its representation `S` as the body of `response`, with its `ETag`.
+pub fn tagged<F, S>(mut response: HttpResponseBuilder, resource: Resource<F>) -> HttpResponse
+where
+    S: From<Resource<F>> + Serialize,
+{
+    response.insert_header(header::ETag(entity_tag(resource.id, resource.version))).json(S::from(resource))
+}
+
+/// The answer to a new `resource` of `collection` (`/customers`): 201, its `Location`,
+/// then as [`tagged`].
+pub fn created<F, S>(collection: &str, resource: Resource<F>) -> HttpResponse
+where
+    S: From<Resource<F>> + Serialize,
+{
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("{collection}/{}", resource.id)));
+    tagged::<F, S>(response, resource)
+}
+
+/// [`created`] as stored for a keyed request, to be replayed.
+pub fn stored_created<F: Clone, S>(collection: &str, resource: &Resource<F>) -> StoredResponse
+where
+    S: From<Resource<F>> + Serialize,
+{
+    let (location, tag) = (format!("{collection}/{}", resource.id), entity_tag(resource.id, resource.version));
+    crate::idempotency::stored_json(StatusCode::CREATED, &S::from(resource.clone()), Some(location), Some(&tag))
 }
 
 /// The version that `tag` names for order `id`, if it is a strong tag of that order.

@@ -79,10 +79,13 @@ impl ApiError {
             Self::BadBody => "Request body could not be read".into(),
             Self::BadHeader(message) => message.clone(),
             Self::PreconditionRequired => {
-                "If-Match is required: send the order's ETag from a GET (or `*`) with every write".into()
+                "If-Match is required: send the ETag from a GET (or `*`) with every write".into()
             }
-            Self::Service(ServiceError::PreconditionFailed(_)) => {
-                "If-Match does not match the order's current ETag (or the order is gone); GET it again".into()
+            Self::Service(ServiceError::PreconditionFailed { resource, .. }) => {
+                let resource = resource.to_lowercase();
+                format!(
+                    "If-Match does not match the {resource}'s current ETag (or the {resource} is gone); GET it again"
+                )
             }
             Self::KeyInProgress | Self::Service(ServiceError::KeyInUse) => {
                 "A request with this Idempotency-Key is in progress; retry after Retry-After seconds".into()
@@ -126,7 +129,7 @@ impl ResponseError for ApiError {
             Self::Service(ServiceError::Conflict { .. } | ServiceError::KeyInUse) | Self::KeyInProgress => {
                 StatusCode::CONFLICT
             }
-            Self::Service(ServiceError::PreconditionFailed(_)) => StatusCode::PRECONDITION_FAILED,
+            Self::Service(ServiceError::PreconditionFailed { .. }) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Service(ServiceError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Service(ServiceError::Internal(_)) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -130,6 +130,18 @@ pub fn fingerprint(method: &Method, path: &str, body: Option<&[u8]>) -> String {
     hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// A JSON response to store for a keyed request: `status`, `body`, and its `Location`
+/// and `ETag` if it has them.
+pub fn stored_json(
+    status: StatusCode,
+    body: &impl serde::Serialize,
+    location: Option<String>,
+    etag: Option<&header::EntityTag>,
+) -> StoredResponse {
+    let body = serde_json::to_string(body).unwrap_or_default();
+    StoredResponse { status: status.as_u16(), body, location, etag: etag.map(ToString::to_string) }
+}
+
 /// What [`keyed`] answers: the operation's own result, or a stored response.
 #[derive(Debug)]
 pub enum Answer<T> {

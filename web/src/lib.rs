@@ -5,12 +5,14 @@
 //! business rule and no SQL lives here, and this crate does not depend on `data`.
 //!
 //! - [`handlers`]: one function per operation, each documented for OpenAPI.
-//! - [`schemas`]: the JSON shapes of requests and responses.
+//! - [`schemas`]: the JSON shapes of requests and responses; [`fields`]: how a scaffolded
+//!   resource's fields are read and documented.
 //! - [`extract`]: request extractors that report bad input as 422 like FastAPI.
 //! - [`conditional`]: an order's `ETag`, and `If-Match`/`If-None-Match`.
 //! - [`idempotency`]: `Idempotency-Key`: a retried `POST` answers as the first did.
 //! - [`error`]: the one place where errors become status codes and `{"detail": …}`.
-//! - [`responses`]: the error responses operations share, documented once.
+//! - [`responses`]: the error responses operations share, documented once; [`headers`]:
+//!   the request headers they share, as the document describes them.
 //! - [`docs`]: the OpenAPI document, Swagger UI, and 404/405 for unknown routes.
 //! - [`telemetry`]: request ids, log spans, metrics; [`trace_context`]: W3C trace context in and out.
 //! - [`redoc`]: Redoc at `/redoc`, from the vendored bundle; [`site`]: both UIs as static files.
@@ -22,7 +24,9 @@ pub mod conditional;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod handlers;
+pub mod headers;
 pub mod idempotency;
 pub mod redoc;
 pub mod responses;
@@ -74,11 +78,29 @@ impl Default for HttpSettings {
     }
 }
 
+/// The use cases of every resource, one service each, made by the binary
+/// (`app_state` in `src/lib.rs`) from the resource's repository. Handlers take only the
+/// service they use, as `web::Data<…>`: [`Services::register`] puts each in the app.
+#[derive(Clone)]
+pub struct Services {
+    /// The orders use cases.
+    pub orders: OrdersService,
+    // xtask scaffold: services
+}
+
+impl Services {
+    /// Gives each service to the handlers, as `web::Data` of its own type.
+    fn register(&self, config: &mut web::ServiceConfig) {
+        config.app_data(web::Data::new(self.orders.clone()));
+        // xtask scaffold: register
+    }
+}
+
 /// What every worker's app shares; built once per process.
 #[derive(Clone)]
 pub struct AppState {
-    /// The orders use cases.
-    pub orders: OrdersService,
+    /// The use cases of every resource.
+    pub services: Services,
     /// The `Idempotency-Key` records of every resource.
     pub keys: Idempotency,
     /// The database as a whole, for readiness and pool gauges.
@@ -94,11 +116,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for an app over `orders` (and the records of keyed requests in `keys`) on
+    /// State for an app over `services` (and the records of keyed requests in `keys`) on
     /// the database `health` reports on: builds the OpenAPI document (for `http.auth`) and
     /// the metrics.
     pub fn new(
-        orders: OrdersService,
+        services: Services,
         keys: Arc<dyn IdempotencyRepository>,
         health: Arc<dyn StorageHealth>,
         http: HttpSettings,
@@ -107,7 +129,7 @@ impl AppState {
         let metrics = telemetry::Metrics::new()?;
         let auth = Arc::new(auth::Auth::new(&http.auth));
         let api = Arc::new(docs::Api::new(&http.auth));
-        Ok(Self { orders, keys, health, http: Arc::new(http), api, metrics, auth })
+        Ok(Self { services, keys, health, http: Arc::new(http), api, metrics, auth })
     }
 }
 
@@ -133,9 +155,9 @@ pub fn app(
         .into_utoipa_app()
         .configure(handlers::routes)
         .into_app()
-        // Handlers take only what they use: the orders handlers `Data<OrdersService>` (and
+        // Handlers take only what they use: a resource's handlers its service (and
         // `Data<Idempotency>`), the rest `Data<AppState>`.
-        .app_data(web::Data::new(state.orders.clone()))
+        .configure(|config| state.services.register(config))
         .app_data(web::Data::new(state.keys.clone()))
         .app_data(web::PayloadConfig::new(state.http.body_limit))
         .app_data(extract::path_config())

@@ -61,7 +61,7 @@ pub enum PreconditionErrors {
     /// The body could not be read, or a request header is malformed; `detail` says which.
     #[response(status = 400)]
     Malformed(ErrorBody),
-    /// `If-Match` does not match the order's current `ETag` (or the order is gone): no change.
+    /// `If-Match` does not match the current `ETag` (or the resource is gone): no change.
     #[response(status = 412)]
     Failed(ErrorBody),
     /// The write has no `If-Match`, which this deployment requires (`REQUIRE_IF_MATCH`).
@@ -89,6 +89,24 @@ impl IntoResponses for OrderErrors {
     }
 }
 
+/// An operation on one resource by id, as [`OrderErrors`] for any resource.
+pub struct ResourceErrors;
+
+/// The resource named in the path does not exist.
+#[derive(IntoResponses)]
+#[response(status = 404, description = "No such resource (or not the caller's)")]
+#[allow(dead_code)] // Never constructed: it exists for its `IntoResponses` impl.
+struct ResourceNotFound(ErrorBody);
+
+impl IntoResponses for ResourceErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = ResourceNotFound::responses();
+        responses.extend(InvalidInput::responses());
+        responses.extend(StorageErrors::responses());
+        responses
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +122,7 @@ mod tests {
         assert_eq!(statuses::<Unauthenticated>(), ["401"]);
         assert_eq!(statuses::<BodyErrors>(), ["400", "413", "415"]);
         assert_eq!(statuses::<OrderErrors>(), ["404", "422", "500", "503"]);
+        assert_eq!(statuses::<ResourceErrors>(), statuses::<OrderErrors>());
         assert_eq!(statuses::<PreconditionErrors>(), ["400", "412", "428"]);
     }
 }

@@ -37,7 +37,7 @@ fn one() -> i64 {
 
 /// An integer, also when written as a float with no fraction (`2.0`): JSON Schema counts
 /// those as integers, and so do the clients generated from the document.
-fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     struct WholeNumber;
 
     impl serde::de::Visitor<'_> for WholeNumber {
@@ -153,6 +153,24 @@ pub struct ListOrdersQuery {
     /// Orders to skip.
     #[param(minimum = 0, default = 0)]
     pub offset: Option<i64>,
+}
+
+/// Query of a listing of any resource: a page, newest first.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// How many to skip.
+    #[param(minimum = 0, default = 0)]
+    pub offset: Option<i64>,
+}
+
+impl From<PageQuery> for app_service::Page {
+    fn from(query: PageQuery) -> Self {
+        Self { limit: query.limit.unwrap_or(app_service::rules::DEFAULT_LIMIT), offset: query.offset.unwrap_or(0) }
+    }
 }
 
 /// Body of `/health` and `/ready`.

@@ -16,15 +16,17 @@
 
 mod codec;
 mod connections;
-mod filters;
+pub mod filters;
 mod keys;
 mod orders;
 pub mod schema;
 mod threads;
+// xtask scaffold: modules
 
 use crate::write_gate::WriteGate;
-use app_service::{PoolStats, RepositoryError};
+use app_service::{KeyRecord, Owner, PoolStats, RepositoryError};
 use diesel::QueryResult;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use threads::QueryThreads;
 use tracing::{Instrument, Span};
@@ -35,6 +37,7 @@ pub use connections::postgres;
 pub use connections::sqlite;
 pub use keys::{DieselKeys, KeyQueries};
 pub use orders::{DieselOrders, OrderQueries};
+// xtask scaffold: repositories
 
 /// A diesel connection type this backend runs on, with how it opens a write transaction.
 pub trait DieselConnection: diesel::Connection + Send + 'static {
@@ -62,6 +65,23 @@ impl DieselConnection for diesel::SqliteConnection {
     /// Take the write lock up front, so a writer waits its turn instead of failing.
     fn write_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T> {
         self.immediate_transaction(f)
+    }
+}
+
+/// The repository of resources with fields `F` (see `app_service::resources`) on
+/// connections of type `C`, on the shared [`DieselDatabase`]: a scaffolded resource's
+/// repository is one (`type DieselCustomers<C> = DieselResources<C, CustomerFields>`),
+/// with its own `impl ResourceRepository`.
+pub struct DieselResources<C: DieselConnection, F> {
+    #[allow(dead_code, reason = "read by the repositories `cargo xtask scaffold` writes")]
+    db: DieselDatabase<C>,
+    fields: PhantomData<fn() -> F>,
+}
+
+impl<C: DieselConnection, F> DieselResources<C, F> {
+    /// The repository on `db`'s pool, threads and writer queue.
+    pub fn new(db: DieselDatabase<C>) -> Self {
+        Self { db, fields: PhantomData }
     }
 }
 
@@ -147,6 +167,28 @@ impl<C: DieselConnection> DieselDatabase<C> {
     /// One round trip, for readiness.
     pub async fn ping(&self) -> Result<(), RepositoryError> {
         self.read(|conn| conn.batch_execute("SELECT 1")).await
+    }
+
+    /// Runs `query`, a write that is atomic by itself, with `key`'s record if there is
+    /// one: then both in one write transaction, the record first, so that they commit
+    /// together (or, the key in use, nothing is written: [`RepositoryError::KeyInUse`]).
+    pub async fn write_keyed<Q>(&self, owner: &Owner, key: Option<&KeyRecord>, query: Q) -> Result<(), RepositoryError>
+    where
+        C: KeyQueries,
+        Q: FnOnce(&mut C) -> QueryResult<()> + Send + 'static,
+    {
+        let Some(key) = key.cloned() else { return self.write_atomic_by_itself(query).await };
+        let owner = owner.as_str().to_owned();
+        let claimed = self
+            .write(move |conn| {
+                let claimed = conn.claim_key(&owner, &key)?;
+                if claimed {
+                    query(conn)?;
+                }
+                Ok(claimed)
+            })
+            .await?;
+        if claimed { Ok(()) } else { Err(RepositoryError::KeyInUse) }
     }
 
     /// Connections open and idle.

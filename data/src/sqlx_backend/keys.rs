@@ -14,6 +14,8 @@ use app_service::{IdempotencyRepository, KeyRecord, Owner, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use duplicate::duplicate_item;
+use futures_util::TryFutureExt;
+use futures_util::future::Either;
 
 /// Key records stored through sqlx in database `DB`, on the shared [`SqlxDatabase`].
 #[derive(Debug, Clone)]
@@ -63,6 +65,27 @@ impl SqlxDatabase<Db> {
         }
         tx.rollback().await?;
         Err(RepositoryError::KeyInUse)
+    }
+
+    /// Runs `statement`, a write that is atomic by itself, with `key`'s record if there is
+    /// one: then both in one write transaction, the record first, so that they commit
+    /// together (or, the key in use, nothing is written: [`RepositoryError::KeyInUse`]).
+    ///
+    /// Without a key it is [`execute`](SqlxDatabase::execute) and no more: the keyed path's
+    /// future is boxed apart, so an unkeyed write's future stays the size it would be
+    /// without this helper (bench/README.md, "The resource pattern").
+    pub fn execute_keyed<'a>(
+        &'a self,
+        statement: Statement<Db>,
+        owner: &'a Owner,
+        key: Option<&'a KeyRecord>,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send + 'a {
+        let Some(key) = key else { return Either::Left(self.execute(statement).map_ok(drop)) };
+        Either::Right(Box::pin(async move {
+            let mut tx = self.claim_key(self.begin_write().await?, owner, key).await?;
+            tx.execute(statement).await?;
+            tx.commit().await
+        }))
     }
 }
 

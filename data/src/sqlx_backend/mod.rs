@@ -15,6 +15,7 @@ mod literal;
 mod orders;
 mod session;
 mod statement;
+// xtask scaffold: modules
 
 use crate::PoolSettings;
 use crate::connection::sqlx_options;
@@ -24,13 +25,15 @@ use deadpool::managed::PoolError;
 #[cfg(feature = "postgres")]
 pub use literal::check_standard_strings;
 use sqlx::{Connection, Executor, FromRow};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use keys::SqlxKeys;
 use lease::{ConnectionManager, Lease, Pool};
 pub use orders::SqlxOrders;
+// xtask scaffold: repositories
 pub use session::{Session, WriteTransaction};
-pub use statement::Statement;
+pub use statement::{Statement, admit};
 
 /// What differs between the databases for this backend's repositories.
 pub trait Dialect: sqlx::Database<Arguments: sqlx::IntoArguments<Self> + Default> {
@@ -49,6 +52,23 @@ impl Dialect for sqlx::Sqlite {
     /// Take the write lock up front: a deferred transaction that reads first and then
     /// writes can fail at once with `SQLITE_BUSY` instead of waiting its turn.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+}
+
+/// The repository of resources with fields `F` (see `app_service::resources`) in
+/// database `DB`, on the shared [`SqlxDatabase`]: a scaffolded resource's repository is
+/// one (`type SqlxCustomers<DB> = SqlxResources<DB, CustomerFields>`), with its own
+/// `impl ResourceRepository`.
+pub struct SqlxResources<DB: sqlx::Database, F> {
+    #[allow(dead_code, reason = "read by the repositories `cargo xtask scaffold` writes")]
+    db: SqlxDatabase<DB>,
+    fields: PhantomData<fn() -> F>,
+}
+
+impl<DB: sqlx::Database, F> SqlxResources<DB, F> {
+    /// The repository on `db`'s pool and writer queue.
+    pub fn new(db: SqlxDatabase<DB>) -> Self {
+        Self { db, fields: PhantomData }
+    }
 }
 
 /// The pool of database `DB` and its writer queue. Cheap to clone: clones share both.
@@ -113,6 +133,27 @@ where
         let rows = session.fetch_all(statement).await?;
         session.finish();
         Ok(rows)
+    }
+
+    /// The row of `statement`, if it has one, on a session of its own.
+    pub async fn fetch_optional<O>(&self, statement: Statement<DB>) -> Result<Option<O>, RepositoryError>
+    where
+        O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+    {
+        let mut session = self.session().await?;
+        let row = session.fetch_optional(statement).await?;
+        session.finish();
+        Ok(row)
+    }
+
+    /// [`execute`](Self::execute) for a write that returns what it wrote (`… RETURNING …`):
+    /// its row, if it wrote one.
+    pub async fn write_returning<O>(&self, statement: Statement<DB>) -> Result<Option<O>, RepositoryError>
+    where
+        O: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+    {
+        let _turn = self.writers.enter().await?;
+        self.fetch_optional(statement).await
     }
 
     /// Runs `statement`, a write that is atomic by itself, on a session of its own once it

@@ -6,7 +6,8 @@
 //! `#[duplicate_item]` attribute stamps the one `impl` below out for `sqlx::Postgres` and
 //! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
 
-use super::{Dialect, SqlxDatabase, Statement, WriteTransaction};
+use super::statement::at_versions;
+use super::{SqlxDatabase, Statement, WriteTransaction};
 #[cfg(feature = "sqlite")]
 use crate::sql::INSERT_ORDER;
 use crate::sql::{INSERT_ITEMS, SELECT_ORDER, SELECT_PAGE};
@@ -65,10 +66,7 @@ impl SqlxOrders<sqlx::Postgres> {
             .bind(items.products)
             .bind(items.sizes)
             .bind(items.quantities);
-        let Some(key) = key else { return self.db.execute(insert).await.map(drop) };
-        let mut tx = self.db.claim_key(self.db.begin_write().await?, owner, key).await?;
-        tx.execute(insert).await?;
-        tx.commit().await
+        self.db.execute_keyed(insert, owner, key).await
     }
 }
 
@@ -274,21 +272,4 @@ impl SqlxOrders<Db> {
         }
         tx.execute(insert).await.map(drop)
     }
-}
-
-/// Appends ` AND version IN (…)` with `versions` bound to `statement`; with no versions,
-/// a condition that holds for no row (`IN ()` is not SQL).
-fn at_versions<DB: Dialect>(statement: &mut Statement<DB>, versions: &[i64])
-where
-    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    if versions.is_empty() {
-        statement.push(" AND 1 = 0");
-        return;
-    }
-    statement.push(" AND version IN (");
-    for (i, version) in versions.iter().enumerate() {
-        statement.push(if i == 0 { "" } else { ", " }).push_bind(*version);
-    }
-    statement.push(")");
 }

@@ -9,6 +9,7 @@
 //! goes as one simple query: one round trip, no transaction around it.
 
 use super::literal::{Literal, LiteralError};
+use app_service::Precondition;
 use sqlx::{Arguments, Encode, QueryBuilder, Type};
 
 /// A statement and its values, made by [`SqlxDatabase::statement`](super::SqlxDatabase::statement)
@@ -120,6 +121,35 @@ impl<DB: sqlx::Database> Statement<DB> {
             Form::Invalid(_) => {}
         }
         self
+    }
+}
+
+/// Appends ` AND version IN (…)` with `versions` bound to `statement`; with no versions,
+/// a condition that holds for no row (`IN ()` is not SQL).
+pub fn at_versions<DB: sqlx::Database>(statement: &mut Statement<DB>, versions: &[i64])
+where
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if versions.is_empty() {
+        statement.push(" AND 1 = 0");
+        return;
+    }
+    statement.push(" AND version IN (");
+    for (i, version) in versions.iter().enumerate() {
+        statement.push(if i == 0 { "" } else { ", " }).push_bind(*version);
+    }
+    statement.push(")");
+}
+
+/// Appends the condition of `precondition` (` AND version IN (…)`, if it names
+/// versions) to a statement being built: a conditional write's guard, checked in the same
+/// statement as the write.
+pub fn admit<DB: sqlx::Database>(statement: &mut Statement<DB>, precondition: &Precondition)
+where
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(versions) = precondition.versions() {
+        at_versions(statement, versions);
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod greeting;
 pub mod operations;
 pub mod orders;
+// xtask scaffold: modules
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -22,4 +23,5 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(orders::delete_order)
         .service(orders::pay_order)
         .service(orders::cancel_order);
+    // xtask scaffold: routes
 }

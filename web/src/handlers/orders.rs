@@ -5,10 +5,11 @@ use crate::auth::Caller;
 use crate::conditional::{IfMatchHeader, IfNoneMatchHeader, etag};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
-use crate::idempotency::{IdempotencyKeyHeader, keyed};
+use crate::headers::{IdempotencyKey, IfMatch, IfNoneMatch};
+use crate::idempotency::{IdempotencyKeyHeader, keyed, stored_json};
 use crate::responses::{BodyErrors, InvalidInput, OrderErrors, PreconditionErrors, StorageErrors, Unauthenticated};
 use crate::schemas::{CreateOrderSchema, ErrorBody, GetOrderSchema, ListOrdersQuery, OrderListSchema};
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, post, put, web};
 use app_service::{Idempotency, Order, OrderFilter, OrdersService, StoredResponse, rules};
 use uuid::Uuid;
@@ -36,62 +37,13 @@ fn stored_placed(order: &Order) -> StoredResponse {
 
 /// `order_response(HttpResponse::Ok(), order)` as stored for a keyed request.
 fn stored_current(order: &Order) -> StoredResponse {
-    let body = serde_json::to_string(&GetOrderSchema::from(order.clone())).unwrap_or_default();
-    StoredResponse { status: 200, body, location: None, etag: Some(etag(order).to_string()) }
+    stored_json(StatusCode::OK, &GetOrderSchema::from(order.clone()), None, Some(&etag(order)))
 }
 
 /// Where body problems are located: the items are the body's `order` list.
 const ITEMS: &[&str] = &["body", "order"];
 /// Where query problems are located.
 const QUERY: &[&str] = &["query"];
-
-/// `If-Match` as the document describes it, with its syntax (RFC 9110 §13.1.1): `*`, or
-/// entity tags separated by commas; anything else is 400. (The document only: the header
-/// is read by [`IfMatchHeader`](crate::conditional::IfMatchHeader).)
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code, reason = "documents a header")]
-struct IfMatch {
-    /// The order's `ETag` as the client last saw it (or `*`: any existing order): the write
-    /// applies only to that version, else 412.
-    #[param(
-        rename = "If-Match",
-        nullable = false,
-        pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#
-    )]
-    if_match: Option<String>,
-}
-
-/// `If-None-Match` as the document describes it, with the same syntax as [`IfMatch`].
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code, reason = "documents a header")]
-struct IfNoneMatch {
-    /// An `ETag` of the order the client holds (or `*`): 304 if it is current.
-    #[param(
-        rename = "If-None-Match",
-        pattern = r#"^\s*(\*|(W/)?"[\x21\x23-\x7E]*"(\s*,\s*(W/)?"[\x21\x23-\x7E]*")*)\s*$"#
-    )]
-    if_none_match: Option<String>,
-}
-
-/// `Idempotency-Key` as the document describes it. (The document only: the header is read
-/// by [`IdempotencyKeyHeader`].)
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code, reason = "documents a header")]
-struct IdempotencyKey {
-    /// Makes the request safe to retry: a repeat with the same key and the same request
-    /// answers the first response again (with `Idempotent-Replayed: true`) and changes
-    /// nothing. 1 to 255 visible ASCII characters, bare or as a quoted string; a UUID is
-    /// a good key. Keys are the caller's own and expire (`IDEMPOTENCY_TTL_S`).
-    #[param(
-        rename = "Idempotency-Key",
-        nullable = false,
-        pattern = r#"^([\x21\x23-\x7E][\x21-\x7E]{0,254}|"([\x21\x23-\x5B\x5D-\x7E]|\\["\\]){1,255}")$"#
-    )]
-    idempotency_key: Option<String>,
-}
 
 /// Lists orders, newest first.
 #[utoipa::path(
