@@ -75,8 +75,7 @@ impl OrdersService {
         match self.repository.delete(owner, id, precondition).await? {
             true => Ok(()),
             // With a precondition, a missing order fails it too: the caller expected one.
-            false if precondition.is_conditional() => Err(precondition_failed(id)),
-            false => Err(not_found(id)),
+            false => Err(ServiceError::nothing_written(RESOURCE, id, precondition)),
         }
     }
 
@@ -176,8 +175,7 @@ fn settle(
 ) -> Result<Order, ServiceError> {
     match outcome {
         GuardedWrite::Applied(order) => Ok(order),
-        GuardedWrite::Missing if precondition.is_conditional() => Err(precondition_failed(id)),
-        GuardedWrite::Missing => Err(not_found(id)),
+        GuardedWrite::Missing => Err(ServiceError::nothing_written(RESOURCE, id, precondition)),
         GuardedWrite::Refused { version, .. } if !precondition.admits(version) => Err(precondition_failed(id)),
         GuardedWrite::Refused { status, .. } => Err(ServiceError::Conflict { action, status }),
     }
