@@ -75,11 +75,13 @@ pub enum Pooler {
     None,
     /// A pooler in transaction mode (PgBouncer's `pool_mode = transaction`), which hands
     /// each transaction to whichever server connection is free. Nothing may outlive a
-    /// transaction: no named prepared statements, no session settings, no session locks.
-    /// So diesel sends statements unnamed (libpq parses, binds and executes in one
-    /// flight), sqlx writes the values into the statement as literals and sends it as one
-    /// simple query (see `sqlx_backend/statement.rs`), the statement timeout is the
-    /// database role's own setting, and migrations need a direct connection. Postgres only.
+    /// transaction: no statement a client prepared, no session settings, no session
+    /// locks. So diesel sends statements unnamed (libpq parses, binds and executes in one
+    /// flight); sqlx writes the values into the statement as literals and sends it as one
+    /// simple query, which prepares it on the server connection under a name made from
+    /// its text where that connection has not met it yet (see `sqlx_backend/pooled.rs`);
+    /// the statement timeout is the database role's own setting, and migrations need a
+    /// direct connection. Postgres only.
     Transaction,
 }
 

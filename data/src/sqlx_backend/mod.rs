@@ -6,13 +6,15 @@
 //! (`orders.rs`) is the orders repository; a new resource's repository is written the
 //! same way beside it. [`SqlxKeys`] (`keys.rs`) keeps the `Idempotency-Key` records. How values are encoded per database is in `codec.rs`; how
 //! connections are pooled and leased (deadpool, not sqlx's own pool, and why) in `lease.rs`;
-//! how a repository runs its statements in `session.rs`.
+//! how a repository runs its statements in `session.rs`, and behind a transaction pooler in
+//! `pooled.rs`.
 
 mod codec;
 mod keys;
 mod lease;
 mod literal;
 mod orders;
+mod pooled;
 mod session;
 mod statement;
 // xtask scaffold: modules

@@ -7,11 +7,12 @@
 
 use super::classify;
 use super::lease::Lease;
-use super::statement::{Form, Statement, inlined};
+use super::pooled;
+use super::statement::{Form, Statement};
 use crate::trace;
 use crate::write_gate::Turn;
 use app_service::RepositoryError;
-use sqlx::{AssertSqlSafe, Executor, FromRow, IntoArguments};
+use sqlx::{Executor, FromRow, IntoArguments};
 
 /// Runs one of the transaction statements (`BEGIN`, `COMMIT`, `ROLLBACK`) on `conn`.
 pub(super) async fn run<DB>(conn: &mut DB::Connection, statement: &'static str) -> Result<(), RepositoryError>
@@ -46,6 +47,8 @@ where
 /// [`finish`](Self::finish), it closes its connection.
 pub struct Session<DB: sqlx::Database> {
     lease: Lease<DB>,
+    /// Whether a transaction is open on the connection (a [`WriteTransaction`]'s).
+    in_transaction: bool,
 }
 
 impl<DB: sqlx::Database> Session<DB>
@@ -54,7 +57,7 @@ where
     DB::Arguments: IntoArguments<DB>,
 {
     pub(super) fn new(lease: Lease<DB>) -> Self {
-        Self { lease }
+        Self { lease, in_transaction: false }
     }
 
     /// The connection itself, for what the methods below do not cover (a raw statement,
@@ -76,9 +79,9 @@ where
                     sqlx::query_with(sql, arguments).try_map(from_row).fetch_all(conn).await
                 }
                 Form::Built(mut builder) => builder.build().try_map(from_row).fetch_all(conn).await,
-                Form::Inline { sql, literals } => {
-                    let rows = raw(&sql, &literals)?.fetch_all(conn).await;
-                    rows.and_then(|rows| rows.iter().map(O::from_row).collect())
+                Form::Inline(inline) => {
+                    let (rows, _) = pooled::run::<DB>(conn, &inline, self.in_transaction).await?;
+                    rows.iter().map(O::from_row).collect()
                 }
                 Form::Invalid(why) => return Err(invalid(why)),
             };
@@ -100,9 +103,9 @@ where
                     sqlx::query_with(sql, arguments).try_map(from_row).fetch_optional(conn).await
                 }
                 Form::Built(mut builder) => builder.build().try_map(from_row).fetch_optional(conn).await,
-                Form::Inline { sql, literals } => {
-                    let row = raw(&sql, &literals)?.fetch_optional(conn).await;
-                    row.and_then(|row| row.as_ref().map(O::from_row).transpose())
+                Form::Inline(inline) => {
+                    let (rows, _) = pooled::run::<DB>(conn, &inline, self.in_transaction).await?;
+                    rows.first().map(O::from_row).transpose()
                 }
                 Form::Invalid(why) => return Err(invalid(why)),
             };
@@ -119,7 +122,7 @@ where
             let done = match statement.form {
                 Form::Bound { sql, arguments } => sqlx::query_with(sql, arguments).execute(conn).await,
                 Form::Built(mut builder) => builder.build().execute(conn).await,
-                Form::Inline { sql, literals } => raw(&sql, &literals)?.execute(conn).await,
+                Form::Inline(inline) => Ok(pooled::run::<DB>(conn, &inline, self.in_transaction).await?.1),
                 Form::Invalid(why) => return Err(invalid(why)),
             };
             done.map_err(classify)
@@ -135,12 +138,6 @@ where
 
 fn from_row<R: sqlx::Row, O: for<'r> FromRow<'r, R>>(row: R) -> Result<O, sqlx::Error> {
     O::from_row(&row)
-}
-
-/// An inline statement with its literals written in, as one simple query.
-fn raw(sql: &str, literals: &[String]) -> Result<sqlx::RawSql, RepositoryError> {
-    let text = inlined(sql, literals).map_err(invalid)?;
-    Ok(sqlx::raw_sql(AssertSqlSafe(text)))
 }
 
 /// A statement that could not be made: a bug, or a value no literal can carry.
@@ -168,7 +165,7 @@ where
         turn: Turn<'db>,
     ) -> Result<Self, RepositoryError> {
         run(lease.conn(), begin).await?;
-        Ok(Self { session: Session { lease }, _turn: turn })
+        Ok(Self { session: Session { lease, in_transaction: true }, _turn: turn })
     }
 
     /// Commits, then gives the turn to the next writer.

@@ -6,9 +6,11 @@
 //! statement in two round trips (parse and describe, then bind and execute) that the pooler
 //! may send to two different server connections. There the values are written into the
 //! text as literals ([`literal`](super::literal), one encoder per type) and the statement
-//! goes as one simple query: one round trip, no transaction around it.
+//! goes as one simple query, prepared once per server connection ([`pooled`](super::pooled)):
+//! one round trip, no transaction around it.
 
 use super::literal::{Literal, LiteralError};
+use super::pooled::Inline;
 use app_service::Precondition;
 use sqlx::{Arguments, Encode, QueryBuilder, Type};
 
@@ -27,9 +29,8 @@ pub(super) enum Form<DB: sqlx::Database> {
     Bound { sql: &'static str, arguments: DB::Arguments },
     /// SQL built in pieces, the values bound as parameters.
     Built(QueryBuilder<DB>),
-    /// SQL whose placeholders stand for `literals` (`$1` for the first), written in
-    /// when it runs.
-    Inline { sql: String, literals: Vec<String> },
+    /// SQL whose placeholders stand for values written as literals, run behind a pooler.
+    Inline(Inline),
     /// A value that cannot be written as a literal (see [`LiteralError`]), or a method of
     /// the other way of making a statement: the statement fails when it runs.
     Invalid(&'static str),
@@ -51,7 +52,7 @@ impl<DB: sqlx::Database> Statement<DB> {
     }
 
     pub(super) fn inline(sql: &'static str) -> Self {
-        Self { form: Form::Inline { sql: sql.to_owned(), literals: Vec::new() } }
+        Self { form: Form::Inline(Inline::new(sql)) }
     }
 
     /// The text with its placeholders, never its values: what a trace shows of it.
@@ -59,7 +60,7 @@ impl<DB: sqlx::Database> Statement<DB> {
         match &self.form {
             Form::Bound { sql, .. } => (*sql).into(),
             Form::Built(builder) => builder.sql().as_str().to_owned().into(),
-            Form::Inline { sql, .. } => sql.as_str().into(),
+            Form::Inline(inline) => inline.sql.as_str().into(),
             Form::Invalid(_) => "".into(),
         }
     }
@@ -75,8 +76,8 @@ impl<DB: sqlx::Database> Statement<DB> {
                     self.form = Form::Invalid("a value that cannot be encoded");
                 }
             }
-            Form::Inline { literals, .. } => match literal(&value) {
-                Ok(text) => literals.push(text),
+            Form::Inline(inline) => match literal(&value) {
+                Ok(text) => inline.literals.push(text),
                 Err(LiteralError) => self.form = Form::Invalid(NUL),
             },
             Form::Built(_) => self.form = Form::Invalid("`bind` on a statement built with `push_bind`"),
@@ -91,7 +92,7 @@ impl<DB: sqlx::Database> Statement<DB> {
             Form::Built(builder) => {
                 builder.push(sql);
             }
-            Form::Inline { sql: text, .. } => text.push_str(sql),
+            Form::Inline(inline) => inline.push(sql),
             form @ Form::Bound { .. } => *form = Form::Invalid("`push` on a statement with its own placeholders"),
             Form::Invalid(_) => {}
         }
@@ -107,11 +108,10 @@ impl<DB: sqlx::Database> Statement<DB> {
             Form::Built(builder) => {
                 builder.push_bind(value);
             }
-            Form::Inline { sql, literals } => match literal(&value) {
+            Form::Inline(inline) => match literal(&value) {
                 Ok(text) => {
-                    literals.push(text);
-                    sql.push('$');
-                    sql.push_str(&literals.len().to_string());
+                    inline.literals.push(text);
+                    inline.push(&format!("${}", inline.literals.len()));
                 }
                 Err(LiteralError) => self.form = Form::Invalid(NUL),
             },
@@ -159,38 +159,4 @@ fn literal(value: &impl Literal) -> Result<String, LiteralError> {
     let mut text = String::new();
     value.write_literal(&mut text)?;
     Ok(text)
-}
-
-/// `sql` with each placeholder `$n` replaced by `literals[n - 1]`. The statements' own SQL
-/// holds `$` only in placeholders; the literals are never scanned, so a `$` in a value
-/// stays where it is.
-pub(super) fn inlined(sql: &str, literals: &[String]) -> Result<String, &'static str> {
-    let mut text = String::with_capacity(sql.len() + literals.iter().map(String::len).sum::<usize>());
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        text.push_str(&rest[..at]);
-        let digits = rest[at + 1..].find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len() - at - 1);
-        let number: usize = rest[at + 1..at + 1 + digits].parse().map_err(|_| "a `$` that is no placeholder")?;
-        let value = number.checked_sub(1).and_then(|i| literals.get(i)).ok_or("a placeholder with no value")?;
-        text.push_str(value);
-        rest = &rest[at + 1 + digits..];
-    }
-    text.push_str(rest);
-    Ok(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_take_their_values_in_any_order_and_values_are_not_rescanned() {
-        let literals = ["'a$2'::text".to_owned(), "'b'::text".to_owned()];
-        assert_eq!(
-            inlined("$2 = $1 OR $2 IS NULL", &literals).unwrap(),
-            "'b'::text = 'a$2'::text OR 'b'::text IS NULL"
-        );
-        assert_eq!(inlined("LIMIT $10", &literals), Err("a placeholder with no value"));
-        assert_eq!(inlined("$x", &literals), Err("a `$` that is no placeholder"));
-    }
 }
