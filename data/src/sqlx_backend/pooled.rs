@@ -100,7 +100,7 @@ impl Inline {
         }
         let name = self.name()?;
         let values: usize = self.literals.iter().map(|literal| literal.len() + 1).sum();
-        let mut text = String::with_capacity(name.len() * 3 + self.sql.len() + values + 64);
+        let mut text = String::with_capacity(self.sql.len() + values + 96);
         if attempt == Attempt::Replace {
             let _ = write!(text, "DEALLOCATE {name}; ");
         }
@@ -117,13 +117,23 @@ impl Inline {
     /// The name it is prepared under: a hash of its text and its values' types, so the
     /// same statement has the same name in every instance, and different ones differ (64
     /// bits: a clash is not a practical concern).
-    fn name(&self) -> Result<String, &'static str> {
+    fn name(&self) -> Result<Name, &'static str> {
         let mut hasher = DefaultHasher::new();
         self.sql.hash(&mut hasher);
         for literal in &self.literals {
             cast_of(literal).ok_or("a literal without its cast")?.hash(&mut hasher);
         }
-        Ok(format!("pooled_{:016x}", hasher.finish()))
+        Ok(Name(hasher.finish()))
+    }
+}
+
+/// A prepared statement's name, written where it is used (no string of its own).
+#[derive(Debug, Clone, Copy)]
+struct Name(u64);
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pooled_{:016x}", self.0)
     }
 }
 
@@ -235,7 +245,7 @@ mod tests {
     #[test]
     fn each_attempt_sends_the_values_after_the_name_and_the_types_with_the_text() {
         let select = statement("SELECT $1 || $2", &["'a::b'::text", "ARRAY['x'::text]::text[]"]);
-        let name = select.name().unwrap();
+        let name = select.name().unwrap().to_string();
         assert!(name.starts_with("pooled_") && name.len() == "pooled_".len() + 16, "{name}");
         let execute = format!("EXECUTE {name}('a::b'::text,ARRAY['x'::text]::text[])");
         assert_eq!(select.text(Attempt::Execute).unwrap(), execute);
@@ -263,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_name_follows_the_text_and_the_types_not_the_values() {
-        let name = |sql, literal| statement(sql, &[literal]).name().unwrap();
+        let name = |sql, literal| statement(sql, &[literal]).name().unwrap().0;
         assert_eq!(name("SELECT $1", "'a'::text"), name("SELECT $1", "'b'::text"));
         assert_ne!(name("SELECT $1", "'a'::text"), name("SELECT $1", "'1'::int8"));
         assert_ne!(name("SELECT $1", "'a'::text"), name("SELECT $1 ", "'a'::text"));
