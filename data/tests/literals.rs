@@ -61,6 +61,7 @@ fn hostile_text() -> impl Strategy<Value = String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_text_comes_back_byte_for_byte_as_a_literal_and_as_a_parameter() {
     let Some((_bounced, _direct, inline, bound)) = pools().await else { return };
+    let pooled = inline.clone();
     let handle = tokio::runtime::Handle::current();
     let mut runner = TestRunner::new(Config { cases: 512, ..Config::default() });
     let outcome = tokio::task::spawn_blocking(move || {
@@ -80,6 +81,12 @@ async fn any_text_comes_back_byte_for_byte_as_a_literal_and_as_a_parameter() {
     if let Err(failure) = outcome {
         panic!("{failure}");
     }
+
+    // The constant statement went by name (`EXECUTE`), not as plain text.
+    const COUNT: &str = "SELECT count(*) FROM pg_prepared_statements \
+         WHERE position('AS SELECT $1, ($2)[1]' IN statement) > 0 AND position('pg_prepared' IN statement) = 0";
+    let prepared: Vec<(i64,)> = pooled.fetch_all(pooled.statement(COUNT)).await.unwrap();
+    assert_eq!(prepared, [(1,)]);
 }
 
 #[tokio::test]

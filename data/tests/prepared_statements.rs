@@ -19,7 +19,8 @@ const COUNT_PREPARED: &str = "SELECT count(*) FROM pg_prepared_statements \
      WHERE position('WITH o AS (INSERT' IN statement) > 0 AND position('pg_prepared' IN statement) = 0";
 
 /// A fresh migrated database, and pool settings with room for one connection, so that
-/// every statement of a test runs on the same one.
+/// every statement of a test runs on the same one (through PgBouncer, on the same server
+/// connection too: with one client at a time it hands out the one it was last given back).
 async fn database(target: Target) -> Option<(TestDatabase, PoolSettings)> {
     let db = TestDatabase::create(target).await?;
     app_data::migrate::run(&db.direct_url, &PoolSettings::default()).await.expect("migrate");
@@ -105,4 +106,10 @@ async fn sqlx_prepares_a_statement_again_when_its_table_changes_shape_behind_the
     pool.execute(pool.statement("ALTER TABLE notes ADD COLUMN body text DEFAULT 'new'")).await.unwrap();
     let after: Vec<(i32, String)> = pool.fetch_all(pool.statement(SELECT).bind(7_i32)).await.unwrap();
     assert_eq!(after, [(7, "new".to_owned())]);
+
+    // Prepared again under its name, not sent as plain text from then on.
+    const COUNT: &str = "SELECT count(*) FROM pg_prepared_statements \
+         WHERE position('AS SELECT * FROM notes' IN statement) > 0 AND position('pg_prepared' IN statement) = 0";
+    let prepared: Vec<(i64,)> = pool.fetch_all(pool.statement(COUNT)).await.unwrap();
+    assert_eq!(prepared, [(1,)]);
 }

@@ -14,8 +14,9 @@ use std::fmt::Write;
 
 /// A value that can be written into Postgres SQL text.
 pub trait Literal {
-    /// The Postgres type the literal is cast to, as a bound parameter would be typed.
-    const SQL_TYPE: &'static str;
+    /// Appends the Postgres type the literal is cast to, as a bound parameter would be
+    /// typed (also the parameter's type where the statement is prepared by name).
+    fn write_type(sql: &mut String);
 
     /// Appends the literal, with its cast, to `sql`.
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError>;
@@ -43,24 +44,28 @@ fn quote(text: &str, sql: &mut String) -> Result<(), LiteralError> {
     Ok(())
 }
 
-/// Appends `text` quoted and cast to `sql_type`.
-fn quote_as(text: &str, sql_type: &str, sql: &mut String) -> Result<(), LiteralError> {
+/// Appends `text` quoted and cast to `T`'s type.
+fn quote_as<T: Literal + ?Sized>(text: &str, sql: &mut String) -> Result<(), LiteralError> {
     quote(text, sql)?;
     sql.push_str("::");
-    sql.push_str(sql_type);
+    T::write_type(sql);
     Ok(())
 }
 
 impl Literal for str {
-    const SQL_TYPE: &'static str = "text";
+    fn write_type(sql: &mut String) {
+        sql.push_str("text");
+    }
 
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
-        quote_as(self, Self::SQL_TYPE, sql)
+        quote_as::<Self>(self, sql)
     }
 }
 
 impl Literal for String {
-    const SQL_TYPE: &'static str = "text";
+    fn write_type(sql: &mut String) {
+        str::write_type(sql);
+    }
 
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
         self.as_str().write_literal(sql)
@@ -68,7 +73,9 @@ impl Literal for String {
 }
 
 impl<T: Literal + ?Sized> Literal for &T {
-    const SQL_TYPE: &'static str = T::SQL_TYPE;
+    fn write_type(sql: &mut String) {
+        T::write_type(sql);
+    }
 
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
         (**self).write_literal(sql)
@@ -80,11 +87,13 @@ impl<T: Literal + ?Sized> Literal for &T {
 macro_rules! plain_literal {
     ($($rust:ty => $sql_type:literal),* $(,)?) => {$(
         impl Literal for $rust {
-            const SQL_TYPE: &'static str = $sql_type;
+            fn write_type(sql: &mut String) {
+                sql.push_str($sql_type);
+            }
 
             fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
                 // Writing to a String cannot fail.
-                let _ = write!(sql, "'{self}'::{}", Self::SQL_TYPE);
+                let _ = write!(sql, "'{self}'::{}", $sql_type);
                 Ok(())
             }
         }
@@ -94,32 +103,38 @@ macro_rules! plain_literal {
 plain_literal!(i32 => "int4", i64 => "int8", bool => "bool");
 
 impl Literal for DbUuid {
-    const SQL_TYPE: &'static str = "uuid";
+    fn write_type(sql: &mut String) {
+        sql.push_str("uuid");
+    }
 
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
         let mut buffer = uuid::Uuid::encode_buffer();
-        quote_as(self.0.hyphenated().encode_lower(&mut buffer), Self::SQL_TYPE, sql)
+        quote_as::<Self>(self.0.hyphenated().encode_lower(&mut buffer), sql)
     }
 }
 
 impl Literal for DbTime {
-    const SQL_TYPE: &'static str = "timestamptz";
+    fn write_type(sql: &mut String) {
+        sql.push_str("timestamptz");
+    }
 
     /// RFC 3339 in UTC to the microsecond, Postgres' own precision.
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
-        quote_as(&self.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), Self::SQL_TYPE, sql)
+        quote_as::<Self>(&self.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), sql)
     }
 }
 
 impl<T: Literal> Literal for Option<T> {
-    const SQL_TYPE: &'static str = T::SQL_TYPE;
+    fn write_type(sql: &mut String) {
+        T::write_type(sql);
+    }
 
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
         match self {
             Some(value) => value.write_literal(sql),
             None => {
                 sql.push_str("NULL::");
-                sql.push_str(Self::SQL_TYPE);
+                Self::write_type(sql);
                 Ok(())
             }
         }
@@ -128,7 +143,10 @@ impl<T: Literal> Literal for Option<T> {
 
 /// An array of `T` (the items of an order, one array per column): `ARRAY[…]::T[]`.
 impl<T: Literal> Literal for Vec<T> {
-    const SQL_TYPE: &'static str = "array";
+    fn write_type(sql: &mut String) {
+        T::write_type(sql);
+        sql.push_str("[]");
+    }
 
     fn write_literal(&self, sql: &mut String) -> Result<(), LiteralError> {
         sql.push_str("ARRAY[");
@@ -139,8 +157,7 @@ impl<T: Literal> Literal for Vec<T> {
             value.write_literal(sql)?;
         }
         sql.push_str("]::");
-        sql.push_str(T::SQL_TYPE);
-        sql.push_str("[]");
+        Self::write_type(sql);
         Ok(())
     }
 }
@@ -190,6 +207,7 @@ mod tests {
         assert_eq!(literal(None::<bool>), "NULL::bool");
         assert_eq!(literal(vec!["a", "b'c"]), "ARRAY['a'::text,'b''c'::text]::text[]");
         assert_eq!(literal(Vec::<i64>::new()), "ARRAY[]::int8[]");
+        assert_eq!(literal(None::<Vec<i64>>), "NULL::int8[]");
         let id = uuid::Uuid::nil();
         assert_eq!(literal(DbUuid(id)), "'00000000-0000-0000-0000-000000000000'::uuid");
         let time = chrono::DateTime::from_timestamp_micros(1_700_000_000_000_001).unwrap();

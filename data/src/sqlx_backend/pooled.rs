@@ -12,46 +12,82 @@
 //! (`PREPARE pooled_<hash>(types) AS …`) and run as `EXECUTE pooled_<hash>(values)`: every
 //! instance of the service, on any server connection, finds it by the same name, and
 //! prepares it where it is missing. What the server answers decides the next try
-//! ([`Attempt::after`]); each failed try ran nothing, so a write is never done twice.
+//! ([`Attempt::after`]). A simple query is one implicit transaction, so whatever a failed
+//! try did was rolled back: a write is never done twice.
 //!
-//! Two kinds of statement go as plain text instead: those built per request (lists of
+//! Three kinds of statement go as plain text instead: those built per request (lists of
 //! versions: one text per length, which kept on every server connection would let requests
-//! fill the server's memory), and those inside a transaction (a failed `EXECUTE` would
-//! abort it).
+//! fill the server's memory), those inside a transaction (a failed `EXECUTE` would abort
+//! it), and those `PREPARE` does not take (utility statements, several statements).
+//!
+//! What the server keeps and logs: `pg_prepared_statements` shows, per server connection,
+//! the query that prepared the statement, values of that first run included; and each miss
+//! is an error (`prepared statement "pooled_…" does not exist`) that Postgres logs with the
+//! query text, as it logs any failing statement, unless `log_min_error_statement` is raised
+//! for the service's role.
 
 use super::classify;
+use super::literal::{Literal, LiteralError};
 use app_service::RepositoryError;
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Either, Executor};
 use std::fmt::Write;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::Hasher;
 
 /// A statement with its values written as literals.
 pub(super) struct Inline {
     /// SQL whose placeholders stand for `literals` (`$1` for the first).
-    pub(super) sql: String,
+    sql: String,
     /// The values, each written with its cast (`'latte'::text`).
-    pub(super) literals: Vec<String>,
+    literals: Vec<String>,
+    /// The values' types, comma-separated, from their Rust types (never from the values).
+    types: String,
     /// Whether `sql` is one constant (not built per request) that `PREPARE` takes: only
     /// such are prepared.
-    pub(super) preparable: bool,
+    preparable: bool,
 }
 
 impl Inline {
     /// `sql`, a constant, and no values yet.
     pub(super) fn new(sql: &'static str) -> Self {
-        // What PREPARE takes: a query or a data-modifying statement, not a utility one.
+        // What PREPARE takes: one query or data-modifying statement, not a utility one.
         let first = sql.split_whitespace().next().unwrap_or_default();
-        let preparable = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"]
-            .iter()
-            .any(|keyword| first.eq_ignore_ascii_case(keyword));
-        Self { sql: sql.to_owned(), literals: Vec::new(), preparable }
+        let preparable = !sql.contains(';')
+            && ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"]
+                .iter()
+                .any(|keyword| first.eq_ignore_ascii_case(keyword));
+        Self { sql: sql.to_owned(), literals: Vec::new(), types: String::new(), preparable }
+    }
+
+    /// The text with its placeholders, never its values.
+    pub(super) fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// Appends `value` to the values.
+    pub(super) fn bind<T: Literal>(&mut self, value: &T) -> Result<(), LiteralError> {
+        let mut literal = String::new();
+        value.write_literal(&mut literal)?;
+        self.literals.push(literal);
+        if !self.types.is_empty() {
+            self.types.push(',');
+        }
+        T::write_type(&mut self.types);
+        Ok(())
     }
 
     /// Appends `sql` to the text, which is then built per request.
     pub(super) fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
         self.preparable = false;
+    }
+
+    /// Appends a placeholder for `value` to the text, which is then built per request.
+    pub(super) fn push_bind<T: Literal>(&mut self, value: &T) -> Result<(), LiteralError> {
+        self.bind(value)?;
+        let _ = write!(self.sql, "${}", self.literals.len());
+        self.preparable = false;
+        Ok(())
     }
 }
 
@@ -72,12 +108,14 @@ enum Attempt {
 const NAMED_TRIES: u32 = 3;
 
 impl Attempt {
-    /// What to send after `self` failed with `error`; `None` when the error is the
-    /// statement's own (a constraint, a timeout) and goes to the caller. Each error
-    /// answered here stops the query before anything ran.
-    fn after(self, error: &sqlx::Error) -> Option<Self> {
-        let code = error.as_database_error()?.code()?;
-        match (self, code.as_ref()) {
+    /// What to send after `self`, the `tries`-th, failed with `error`; `None` when the
+    /// error is the statement's own (a constraint, a timeout) and goes to the caller.
+    fn after(self, error: &sqlx::Error, tries: u32) -> Option<Self> {
+        self.after_code(&error.as_database_error()?.code()?, tries)
+    }
+
+    fn after_code(self, code: &str, tries: u32) -> Option<Self> {
+        let next = match (self, code) {
             // invalid_sql_statement_name: this server connection has not met it.
             (Self::Execute | Self::Replace, "26000") => Some(Self::Prepare),
             // duplicate_prepared_statement: this try reached a server connection that has.
@@ -88,7 +126,10 @@ impl Attempt {
             // settle): it goes as plain text, which reports the error if it is the text's own.
             (Self::Prepare | Self::Replace, code) if code.starts_with("42") => Some(Self::Plain),
             _ => None,
-        }
+        };
+        // Plain text always runs; a pooler handing each try a different server connection
+        // cannot keep a statement from running.
+        next.map(|next| if tries < NAMED_TRIES { next } else { Self::Plain })
     }
 }
 
@@ -98,32 +139,45 @@ impl Inline {
         if attempt == Attempt::Plain {
             return inlined(&self.sql, &self.literals);
         }
-        let name = self.name()?;
+        let name = self.name();
         let values: usize = self.literals.iter().map(|literal| literal.len() + 1).sum();
-        let mut text = String::with_capacity(self.sql.len() + values + 96);
+        let prepare = if attempt == Attempt::Execute { 0 } else { self.sql.len() + self.types.len() + 96 };
+        let mut text = String::with_capacity(values + prepare + 48);
         if attempt == Attempt::Replace {
             let _ = write!(text, "DEALLOCATE {name}; ");
         }
         if attempt != Attempt::Execute {
             let _ = write!(text, "PREPARE {name}");
-            list(&mut text, self.literals.iter().map(|literal| cast_of(literal).unwrap_or_default()));
-            let _ = write!(text, " AS {}; ", self.sql);
+            if !self.types.is_empty() {
+                let _ = write!(text, "({})", self.types);
+            }
+            // On a line of its own, so that a comment closing the text ends before `;`.
+            let _ = write!(text, " AS {}\n; ", self.sql);
         }
         let _ = write!(text, "EXECUTE {name}");
-        list(&mut text, self.literals.iter().map(String::as_str));
+        if !self.literals.is_empty() {
+            text.push('(');
+            for (i, literal) in self.literals.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                text.push_str(literal);
+            }
+            text.push(')');
+        }
         Ok(text)
     }
 
-    /// The name it is prepared under: a hash of its text and its values' types, so the
-    /// same statement has the same name in every instance, and different ones differ (64
-    /// bits: a clash is not a practical concern).
-    fn name(&self) -> Result<Name, &'static str> {
-        let mut hasher = DefaultHasher::new();
-        self.sql.hash(&mut hasher);
-        for literal in &self.literals {
-            cast_of(literal).ok_or("a literal without its cast")?.hash(&mut hasher);
-        }
-        Ok(Name(hasher.finish()))
+    /// The name it is prepared under: a hash of its text and its values' types (FNV-1a,
+    /// which is the same in every build), so the same statement has the same name in
+    /// every instance and version of the service, and different ones differ (64 bits: a
+    /// clash is not a practical concern).
+    fn name(&self) -> Name {
+        let mut hasher = fnv::FnvHasher::default();
+        hasher.write(self.sql.as_bytes());
+        hasher.write(b"\0");
+        hasher.write(self.types.as_bytes());
+        Name(hasher.finish())
     }
 }
 
@@ -135,28 +189,6 @@ impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "pooled_{:016x}", self.0)
     }
-}
-
-/// The type a literal is cast to: every literal ends with its cast (`…::text`), and no
-/// type name holds `::`.
-fn cast_of(literal: &str) -> Option<&str> {
-    literal.rsplit_once("::").map(|(_, cast)| cast)
-}
-
-/// Appends `(a,b,…)`, or nothing for no items (`EXECUTE name()` is not SQL).
-fn list<'a>(text: &mut String, items: impl Iterator<Item = &'a str>) {
-    let mut items = items.peekable();
-    if items.peek().is_none() {
-        return;
-    }
-    text.push('(');
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push_str(item);
-    }
-    text.push(')');
 }
 
 /// Runs `statement` on `conn` (a transaction's, if `in_transaction`): its rows, and what
@@ -179,9 +211,8 @@ where
             Err(error) => error,
         };
         tries += 1;
-        attempt = match attempt.after(&error) {
-            Some(next) if tries < NAMED_TRIES => next,
-            Some(_) => Attempt::Plain,
+        attempt = match attempt.after(&error, tries) {
+            Some(next) => next,
             None => return Err(classify(error)),
         };
     }
@@ -227,8 +258,11 @@ fn inlined(sql: &str, literals: &[String]) -> Result<String, &'static str> {
 mod tests {
     use super::*;
 
-    fn statement(sql: &str, literals: &[&str]) -> Inline {
-        Inline { sql: sql.into(), literals: literals.iter().map(|l| (*l).to_owned()).collect(), preparable: true }
+    fn select(sql: &'static str) -> Inline {
+        let mut statement = Inline::new(sql);
+        statement.bind(&"a::b").unwrap();
+        statement.bind(&vec!["x"]).unwrap();
+        statement
     }
 
     #[test]
@@ -244,38 +278,78 @@ mod tests {
 
     #[test]
     fn each_attempt_sends_the_values_after_the_name_and_the_types_with_the_text() {
-        let select = statement("SELECT $1 || $2", &["'a::b'::text", "ARRAY['x'::text]::text[]"]);
-        let name = select.name().unwrap().to_string();
+        let select = select("SELECT $1 || $2 -- a comment");
+        let name = select.name().to_string();
         assert!(name.starts_with("pooled_") && name.len() == "pooled_".len() + 16, "{name}");
         let execute = format!("EXECUTE {name}('a::b'::text,ARRAY['x'::text]::text[])");
         assert_eq!(select.text(Attempt::Execute).unwrap(), execute);
-        let prepare = format!("PREPARE {name}(text,text[]) AS SELECT $1 || $2; {execute}");
+        let prepare = format!("PREPARE {name}(text,text[]) AS SELECT $1 || $2 -- a comment\n; {execute}");
         assert_eq!(select.text(Attempt::Prepare).unwrap(), prepare);
         assert_eq!(select.text(Attempt::Replace).unwrap(), format!("DEALLOCATE {name}; {prepare}"));
-        assert_eq!(select.text(Attempt::Plain).unwrap(), "SELECT 'a::b'::text || ARRAY['x'::text]::text[]");
+        let plain = "SELECT 'a::b'::text || ARRAY['x'::text]::text[] -- a comment";
+        assert_eq!(select.text(Attempt::Plain).unwrap(), plain);
 
-        let bare = statement("SELECT 1", &[]);
+        let bare = Inline::new("SELECT 1");
         assert_eq!(
             bare.text(Attempt::Prepare).unwrap(),
-            format!("PREPARE {0} AS SELECT 1; EXECUTE {0}", bare.name().unwrap())
+            format!("PREPARE {0} AS SELECT 1\n; EXECUTE {0}", bare.name())
         );
     }
 
     #[test]
-    fn queries_and_writes_are_prepared_but_neither_utility_statements_nor_built_ones() {
+    fn one_query_or_write_is_prepared_but_neither_utility_statements_nor_built_or_several_ones() {
         assert!(Inline::new("SELECT 1").preparable);
         assert!(Inline::new("  with o AS (INSERT INTO t VALUES (1)) SELECT 1").preparable);
         assert!(!Inline::new("DEALLOCATE ALL").preparable);
+        assert!(!Inline::new("UPDATE t SET a = 1; UPDATE u SET b = 2").preparable);
         let mut built = Inline::new("UPDATE t SET a = 1 WHERE id = $1");
-        built.push(" AND version IN ($2)");
+        built.bind(&1_i64).unwrap();
+        built.push(" AND version IN (");
+        built.push_bind(&2_i64).unwrap();
+        built.push(")");
         assert!(!built.preparable);
+        assert_eq!(
+            built.text(Attempt::Plain).unwrap(),
+            "UPDATE t SET a = 1 WHERE id = '1'::int8 AND version IN ('2'::int8)"
+        );
     }
 
     #[test]
     fn the_name_follows_the_text_and_the_types_not_the_values() {
-        let name = |sql, literal| statement(sql, &[literal]).name().unwrap().0;
-        assert_eq!(name("SELECT $1", "'a'::text"), name("SELECT $1", "'b'::text"));
-        assert_ne!(name("SELECT $1", "'a'::text"), name("SELECT $1", "'1'::int8"));
-        assert_ne!(name("SELECT $1", "'a'::text"), name("SELECT $1 ", "'a'::text"));
+        let name = |sql: &'static str, value: &dyn Fn(&mut Inline)| {
+            let mut statement = Inline::new(sql);
+            value(&mut statement);
+            statement.name().0
+        };
+        let text = |v: &'static str| move |s: &mut Inline| s.bind(&v).unwrap();
+        assert_eq!(name("SELECT $1", &text("a")), name("SELECT $1", &text("b")));
+        assert_ne!(name("SELECT $1", &text("a")), name("SELECT $1", &|s| s.bind(&1_i64).unwrap()));
+        assert_ne!(name("SELECT $1", &text("a")), name("SELECT $1 ", &text("a")));
+        // FNV-1a (64 bits) of the text, a NUL and the types, as the algorithm defines it:
+        // the same in every build.
+        assert_eq!(name("SELECT 1", &|_| ()), 0x72d1_4ae7_c77f_e736_u64);
+    }
+
+    #[test]
+    fn each_answer_of_the_server_leads_to_the_next_try_or_to_the_caller() {
+        use Attempt::*;
+        let cases = [
+            (Execute, "26000", Some(Prepare)),
+            (Replace, "26000", Some(Prepare)),
+            (Prepare, "42P05", Some(Execute)),
+            (Execute, "0A000", Some(Replace)),
+            (Prepare, "42601", Some(Plain)),
+            (Replace, "42P18", Some(Plain)),
+            (Execute, "23505", None),
+            (Prepare, "57014", None),
+            (Execute, "42601", None),
+            (Plain, "26000", None),
+            (Plain, "42601", None),
+        ];
+        for (attempt, code, next) in cases {
+            assert_eq!(attempt.after_code(code, 1), next, "{attempt:?} failing with {code}");
+        }
+        assert_eq!(Execute.after_code("26000", NAMED_TRIES), Some(Plain));
+        assert_eq!(Prepare.after_code("23505", NAMED_TRIES), None);
     }
 }

@@ -60,7 +60,7 @@ impl<DB: sqlx::Database> Statement<DB> {
         match &self.form {
             Form::Bound { sql, .. } => (*sql).into(),
             Form::Built(builder) => builder.sql().as_str().to_owned().into(),
-            Form::Inline(inline) => inline.sql.as_str().into(),
+            Form::Inline(inline) => inline.sql().into(),
             Form::Invalid(_) => "".into(),
         }
     }
@@ -76,10 +76,11 @@ impl<DB: sqlx::Database> Statement<DB> {
                     self.form = Form::Invalid("a value that cannot be encoded");
                 }
             }
-            Form::Inline(inline) => match literal(&value) {
-                Ok(text) => inline.literals.push(text),
-                Err(LiteralError) => self.form = Form::Invalid(NUL),
-            },
+            Form::Inline(inline) => {
+                if let Err(LiteralError) = inline.bind(&value) {
+                    self.form = Form::Invalid(NUL);
+                }
+            }
             Form::Built(_) => self.form = Form::Invalid("`bind` on a statement built with `push_bind`"),
             Form::Invalid(_) => {}
         }
@@ -108,13 +109,11 @@ impl<DB: sqlx::Database> Statement<DB> {
             Form::Built(builder) => {
                 builder.push_bind(value);
             }
-            Form::Inline(inline) => match literal(&value) {
-                Ok(text) => {
-                    inline.literals.push(text);
-                    inline.push(&format!("${}", inline.literals.len()));
+            Form::Inline(inline) => {
+                if let Err(LiteralError) = inline.push_bind(&value) {
+                    self.form = Form::Invalid(NUL);
                 }
-                Err(LiteralError) => self.form = Form::Invalid(NUL),
-            },
+            }
             form @ Form::Bound { .. } => {
                 *form = Form::Invalid("`push_bind` on a statement with its own placeholders");
             }
@@ -154,9 +153,3 @@ where
 }
 
 const NUL: &str = "a text value holds a NUL character";
-
-fn literal(value: &impl Literal) -> Result<String, LiteralError> {
-    let mut text = String::new();
-    value.write_literal(&mut text)?;
-    Ok(text)
-}
