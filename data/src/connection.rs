@@ -1,10 +1,19 @@
-//! How connections are set up, the same for both backends: SQLite's pragmas and file
-//! path, Postgres' URL with the statement timeout. Each fact is written once here; the
-//! backends (and the migrator) only translate it into their library's calls.
+//! {% capture rust %}How connections are set up, the same for the pools and the
+//~ {%- if database == "both" %}
+//! migrator: SQLite's pragmas and file path, Postgres' URL with the statement timeout.
+//~ {%- elsif database == "sqlite" %}
+//+ //! migrator: SQLite's pragmas and file path.
+//~ {%- else %}
+//+ //! migrator: Postgres' URL with the statement timeout.
+//~ {%- endif %}
+//! Each fact is written once here; the pools and the migrator only translate it into
+//! their library's calls.
 
 use crate::ConnectError;
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 use crate::PoolSettings;
+//~ {%- endif %}{% if database != "postgres" %}
 
 /// Pragmas every SQLite connection runs with. WAL lets readers go on while one writer
 /// writes; NORMAL sync is safe with WAL; foreign keys make `ON DELETE CASCADE` work.
@@ -24,6 +33,7 @@ pub fn sqlite_path(url: &str) -> Result<std::path::PathBuf, ConnectError> {
     }
     Ok(path.into())
 }
+//~ {%- endif %}{% if database != "sqlite" %}
 
 /// A Postgres URL with the statement timeout of `settings` added as a server option
 /// (`options=-c statement_timeout=…`), unless the URL sets one itself. Both backends
@@ -73,11 +83,13 @@ pub fn set_query(url: &mut url::Url, pairs: &[(String, String)]) {
         .collect();
     url.set_query(Some(&encoded.join("&")));
 }
+//~ {%- endif %}
 
-/// sqlx's connect options for the settings above: used by the migrator, whichever backend
-/// runs the queries, and by the sqlx backend's pools.
+/// sqlx's connect options for the settings above: used by the migrator and, with sqlx,
+/// by the pools.
 pub mod sqlx_options {
     use crate::{ConnectError, PoolSettings};
+    //~ {%- if database != "sqlite" %}
 
     /// sqlx's options for a Postgres connection: the URL of [`super::postgres_url`].
     #[cfg(feature = "postgres")]
@@ -89,6 +101,7 @@ pub mod sqlx_options {
         // Behind a transaction pooler, no statement is kept by name (see `Pooler`).
         Ok(if settings.prepared_statements() { options } else { options.statement_cache_capacity(0) })
     }
+    //~ {%- endif %}{% if database != "postgres" %}
 
     /// sqlx's options for a SQLite connection: the file, created if missing, with
     /// [`super::SQLITE_PRAGMAS`] and the busy timeout of `settings`.
@@ -100,11 +113,13 @@ pub mod sqlx_options {
             .busy_timeout(settings.acquire_timeout);
         Ok(super::SQLITE_PRAGMAS.iter().fold(options, |options, (name, value)| options.pragma(*name, *value)))
     }
+    //~ {%- endif %}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    //~ {%- if database != "sqlite" %}
 
     #[cfg(feature = "postgres")]
     #[test]
@@ -124,6 +139,7 @@ mod tests {
         assert!(kept.query_pairs().any(|(k, v)| k == "sslmode" && v == "disable"));
         assert!(kept.as_str().ends_with("options=%2Dc%20statement%5Ftimeout%3D1500"), "libpq reads it: {kept}");
     }
+    //~ {%- endif %}{% if database != "postgres" %}
 
     #[cfg(feature = "sqlite")]
     #[test]
@@ -133,4 +149,6 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:data/x.db").unwrap(), std::path::Path::new("data/x.db"));
         assert!(sqlite_path("sqlite://x.db?mode=ro").is_err());
     }
+    //~ {%- endif %}
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

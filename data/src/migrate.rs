@@ -1,7 +1,11 @@
-//! Schema migrations: the SQL files in `migrations/postgres` and `migrations/sqlite`,
-//! embedded at build time (`build.rs` re-embeds them when they change) and applied by
-//! sqlx's migrator for both backends: the schema has one owner whichever backend runs
-//! the queries. diesel only mirrors the result in `table!` form.
+//! {% capture rust %}Schema migrations: the SQL files in `migrations/`, embedded at build time
+//! (`build.rs` re-embeds them when they change) and applied by sqlx's migrator.
+//~ {%- if backend == "both" %}
+//! The schema has one owner whichever backend runs the queries; diesel only mirrors it in
+//! `table!` form.
+//~ {%- elsif backend == "diesel" %}
+//+ //! diesel only mirrors the schema in `table!` form.
+//~ {%- endif %}
 
 use crate::connection::sqlx_options;
 use crate::{ConnectError, DatabaseKind, PoolSettings};
@@ -9,19 +13,26 @@ use sqlx::migrate::Migrator;
 use sqlx::{ConnectOptions, Connection};
 use std::future::Future;
 
+//~ {%- if database != "sqlite" %}
 /// The Postgres migrations.
 #[cfg(feature = "postgres")]
 pub static POSTGRES: Migrator = sqlx::migrate!("../migrations/postgres");
+//~ {%- endif %}{% if database != "postgres" %}
 /// The SQLite migrations.
 #[cfg(feature = "sqlite")]
 pub static SQLITE: Migrator = sqlx::migrate!("../migrations/sqlite");
+//~ {%- endif %}
 
 /// Brings `url`'s database up to the latest migration, over one connection of its own.
+//~ {%- if database != "sqlite" %}
 /// On Postgres, safe to run from many instances at once: sqlx takes an advisory lock.
+//~ {%- endif %}{% if database != "postgres" %}
 /// (On SQLite there is no such lock; one process owns the file anyway.)
+//~ {%- endif %}
 pub async fn run(url: &str, settings: &PoolSettings) -> Result<(), ConnectError> {
     let unreachable = |e: sqlx::Error| ConnectError::Unreachable(e.to_string());
     match DatabaseKind::of(url)? {
+        //~ {%- if database != "sqlite" %}
         #[cfg(feature = "postgres")]
         DatabaseKind::Postgres => {
             // A migration may rightly run longer than any request (an index built on a
@@ -32,6 +43,7 @@ pub async fn run(url: &str, settings: &PoolSettings) -> Result<(), ConnectError>
             POSTGRES.run(&mut conn).await?;
             conn.close().await.map_err(unreachable)
         }
+        //~ {%- endif %}{% if database != "postgres" %}
         #[cfg(feature = "sqlite")]
         DatabaseKind::Sqlite => {
             let mut conn =
@@ -39,6 +51,7 @@ pub async fn run(url: &str, settings: &PoolSettings) -> Result<(), ConnectError>
             SQLITE.run(&mut conn).await?;
             conn.close().await.map_err(unreachable)
         }
+        //~ {%- endif %}
         #[allow(unreachable_patterns)]
         kind => Err(ConnectError::DatabaseNotCompiled(kind)),
     }
@@ -51,3 +64,4 @@ async fn timed<C>(
 ) -> Result<C, sqlx::Error> {
     tokio::time::timeout(settings.acquire_timeout, connect).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

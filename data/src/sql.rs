@@ -1,9 +1,12 @@
-//! SQL text used in more than one place: by the repositories and by the SQLite ceiling
-//! in `bench/sqlite`, which runs the service's own statements (and, for the new-order
-//! statement, by both backends). One copy, so the benchmark cannot drift from the
-//! service. The rest of a repository's SQL stays beside it (`sqlx_backend/orders.rs`).
+//! {% capture rust %}SQL text used in more than one place, one copy of each: the rest of a
+//! repository's SQL stays beside it (its `orders.rs`).
+//~ {%- if database != "postgres" %}
+//! The SQLite ceiling in `bench/sqlite` runs the service's own statements from here, so
+//! the benchmark cannot drift from the service.
+//~ {%- endif %}{% if database == "both" %}
 //!
 //! `$n` placeholders work on Postgres and SQLite alike.
+//~ {%- endif %}
 
 /// One order of one owner with its items: `$1` id, `$2` owner. The version comes last,
 /// after the item columns, so that readers by position of the older seven columns (the
@@ -25,28 +28,30 @@ pub const SELECT_PAGE: &str = "\
     LEFT JOIN order_items i ON i.order_id = o.id \
     ORDER BY o.created DESC, o.id DESC, i.position";
 
+/// The start of a multi-row insert of items; the caller appends `VALUES (…), (…)`.
+pub const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) ";
+//~ {%- if database != "postgres" %}
+
 /// A new order without its items (SQLite, in a write transaction with [`INSERT_ITEMS`]):
 /// `$1` id, `$2` status, `$3` created, `$4` updated, `$5` owner.
 pub const INSERT_ORDER: &str = "INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5)";
+//~ {%- endif %}{% if database != "sqlite" %}
 
-/// The start of a multi-row insert of items; the caller appends `VALUES (…), (…)`.
-pub const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, position, product, size, quantity) ";
-
-/// Postgres: a new order and its items in one statement, for both backends. A
-/// data-modifying CTE inserts the order; the items come as one array per column
+/// Postgres: a new order and its items in one statement. A data-modifying CTE inserts the
+/// order; the items come as one array per column
 /// ([`ItemColumns`](crate::storage::ItemColumns)), unnested into rows. One statement is
 /// one round trip and atomic by itself, so it needs no explicit transaction. Binds: `$1`
 /// id, `$2` status, `$3` created, `$4` updated, `$5` owner, `$6`–`$9` the item columns;
-/// each once and in order, as diesel writes them (see [`between_placeholders`]). (SQLite
-/// has no data-modifying CTEs: there the backends run two inserts in a write transaction.)
+/// each once and in order.
 #[cfg(feature = "postgres")]
 pub const INSERT_ORDER_WITH_ITEMS: &str = "\
     WITH o AS (INSERT INTO orders (id, status, created, updated, owner) VALUES ($1, $2, $3, $4, $5) RETURNING id) \
     INSERT INTO order_items (order_id, position, product, size, quantity) \
     SELECT o.id, i.* FROM o, UNNEST($6::int4[], $7::text[], $8::text[], $9::int8[]) AS i";
+//~ {%- endif %}
 
 /// `$1` owner's live record of key `$2` at time `$3` (columns of
-/// [`KeyRow`](crate::storage::KeyRow)). Both backends, like the statements below.
+/// [`KeyRow`](crate::storage::KeyRow)). For every backend, like the statements below.
 pub const FIND_KEY: &str = "\
     SELECT idempotency_key, fingerprint, response_status, response_body, response_location, response_etag, \
     created, expires FROM idempotency_keys WHERE owner = $1 AND idempotency_key = $2 AND expires > $3";
@@ -69,6 +74,7 @@ macro_rules! claim_key {
         )
     };
 }
+//~ {%- if database != "sqlite" %}
 
 /// Postgres: the claim, first taking a lock on the owner's key for the rest of the
 /// transaction, without waiting. A concurrent request with the key, whose record is not
@@ -77,17 +83,20 @@ macro_rules! claim_key {
 /// first request to end. A transaction-level lock, so it holds behind a transaction pooler.
 #[cfg(feature = "postgres")]
 pub const CLAIM_KEY_POSTGRES: &str = claim_key!("pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))");
+//~ {%- endif %}{% if database != "postgres" %}
 
 /// SQLite: the claim. Writers take turns there (one write transaction at a time), so a
 /// concurrent request with the key waits for the first, then finds its record.
 #[cfg(feature = "sqlite")]
 pub const CLAIM_KEY_SQLITE: &str = claim_key!("true");
+//~ {%- endif %}
 
 /// Deletes at most `$2` records expired by `$1`, oldest first (by the `expires` index,
 /// so a batch costs what it deletes, not the table).
 pub const PURGE_KEYS: &str = "\
     DELETE FROM idempotency_keys WHERE (owner, idempotency_key) IN \
     (SELECT owner, idempotency_key FROM idempotency_keys WHERE expires <= $1 ORDER BY expires LIMIT $2)";
+//~ {%- if backend != "sqlx" and database != "sqlite" %}
 
 /// The text of `sql` around its placeholders: what comes before `$1`, then what follows
 /// each placeholder. For a query type that pushes its SQL and its binds in turn (diesel's
@@ -118,3 +127,5 @@ mod tests {
         assert_eq!(pieces[9], "::int8[]) AS i");
     }
 }
+//~ {%- endif %}
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

@@ -1,23 +1,40 @@
-//! What both backends share: how ids and times are stored, the row shapes they read,
-//! and how rows become domain orders. Backend modules only move values in and out
-//! (`sqlx_backend/codec.rs`, `diesel_backend/codec.rs`).
+//! {% capture rust %}How ids and times are stored, the row shapes the repositories read, and
+//! how rows become domain orders: what the backend modules share, so that they only move
+//! values in and out (`codec.rs` in each).
 
 use app_service::model::UnknownName;
 use app_service::{GuardedWrite, KeyRecord, Order, OrderItem, StoredResponse};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+//~ {%- if database == "both" %}
 /// An id as stored: a native `UUID` on Postgres, hyphenated text on SQLite.
+//~ {%- elsif database == "postgres" %}
+//+ /// An id as stored: a native `UUID`.
+//~ {%- else %}
+//+ /// An id as stored: hyphenated text.
+//~ {%- endif %}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+//~ {%- if backend != "sqlx" %}
 #[cfg_attr(feature = "diesel", derive(diesel::AsExpression, diesel::FromSqlRow))]
 #[cfg_attr(feature = "diesel", diesel(sql_type = crate::diesel_backend::schema::sql_types::StoredUuid))]
+//~ {%- endif %}
 pub struct DbUuid(pub Uuid);
 
+//~ {%- if database == "both" %}
 /// A point in time as stored: `TIMESTAMPTZ` on Postgres, fixed-width UTC text on SQLite.
+//~ {%- elsif database == "postgres" %}
+//+ /// A point in time as stored: `TIMESTAMPTZ`.
+//~ {%- else %}
+//+ /// A point in time as stored: fixed-width UTC text.
+//~ {%- endif %}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+//~ {%- if backend != "sqlx" %}
 #[cfg_attr(feature = "diesel", derive(diesel::AsExpression, diesel::FromSqlRow))]
 #[cfg_attr(feature = "diesel", diesel(sql_type = crate::diesel_backend::schema::sql_types::StoredTime))]
+//~ {%- endif %}
 pub struct DbTime(pub DateTime<Utc>);
+//~ {%- if database != "postgres" %}
 
 /// SQLite's time format: RFC 3339 in UTC with microseconds, `2026-01-02T03:04:05.000006Z`.
 /// Fixed width, so text order is time order. Written and read by chrono's RFC 3339
@@ -51,11 +68,15 @@ impl DbTime {
         DateTime::parse_from_rfc3339(text).map(|t| Self(t.to_utc()))
     }
 }
+//~ {%- endif %}
 
 /// The columns of `orders`, in this order in every query.
 #[derive(Debug)]
+//~ {%- if backend != "diesel" %}
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+//~ {%- endif %}{% if backend != "sqlx" %}
 #[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
+//~ {%- endif %}
 pub struct OrderRow {
     pub id: DbUuid,
     pub status: String,
@@ -66,8 +87,11 @@ pub struct OrderRow {
 
 /// The columns of `order_items` that make an [`OrderItem`], in this order.
 #[derive(Debug)]
+//~ {%- if backend != "diesel" %}
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+//~ {%- endif %}{% if backend != "sqlx" %}
 #[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
+//~ {%- endif %}
 pub struct ItemRow {
     pub product: String,
     pub size: String,
@@ -77,8 +101,11 @@ pub struct ItemRow {
 /// The columns of `idempotency_keys` that make a [`KeyRecord`], in this order
 /// ([`crate::sql::FIND_KEY`]).
 #[derive(Debug)]
+//~ {%- if backend != "diesel" %}
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+//~ {%- endif %}{% if backend != "sqlx" %}
 #[cfg_attr(feature = "diesel", derive(diesel::Queryable))]
+//~ {%- endif %}
 pub struct KeyRow {
     pub idempotency_key: String,
     pub fingerprint: String,
@@ -169,6 +196,7 @@ pub fn positions(items: &[OrderItem]) -> impl Iterator<Item = (i32, &OrderItem)>
     // At most `service::rules::MAX_ITEMS` items, so the index fits.
     items.iter().enumerate().map(|(i, item)| (i as i32, item))
 }
+//~ {%- if database != "sqlite" %}
 
 /// The items of an order as one array per column (in the order of `$6`–`$9` of
 /// [`INSERT_ORDER_WITH_ITEMS`](crate::sql::INSERT_ORDER_WITH_ITEMS)), so any number of items binds as four values.
@@ -199,6 +227,7 @@ impl<'a> ItemColumns<'a> {
         columns
     }
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
@@ -215,3 +244,5 @@ mod tests {
         assert_eq!(DbUuid::from_sqlite(&id.to_sqlite()).unwrap(), id);
     }
 }
+//~ {%- endif %}
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

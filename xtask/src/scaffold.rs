@@ -158,10 +158,15 @@ fn changes(project: &Project, names: &Names, fields: &[Field]) -> Result<Changes
             changes.insert(&format!("data/src/{backend}_backend/mod.rs"), "repositories", &export)?;
         }
     }
+    // One repository type per backend the service has (see `repository!`).
+    let backends = [("Sqlx", project.sqlx), ("Diesel", project.diesel)];
+    let repositories: Vec<String> =
+        backends.iter().filter(|(_, on)| *on).map(|(prefix, _)| format!("{prefix}{Plural}")).collect();
+    let repositories = repositories.join(", ");
     let method = format!(
         "/// The {words_plural} repository on this database.\n\
          pub fn {plural}(&self) -> Arc<dyn app_service::ResourceRepository<app_service::{Singular}Fields>> {{\n    \
-         repository!(&self.pool, Sqlx{Plural}, Diesel{Plural})\n}}\n"
+         repository!(&self.pool, {repositories})\n}}\n"
     );
     changes.insert("data/src/database.rs", "repositories", &method)?;
     changes.insert("web/src/handlers/mod.rs", "modules", &format!("pub mod {plural};"))?;

@@ -1,17 +1,27 @@
-//! How diesel moves [`DbUuid`] and [`DbTime`] in and out of each database: natively on
-//! Postgres, as the text forms of `storage.rs` on SQLite. Each `impl` is stamped out for
-//! both newtypes by `#[duplicate_item]`.
+//! {% capture rust %}How diesel moves [`DbUuid`] and [`DbTime`] in and out of the database:
+//~ {%- if database == "both" %}
+//! natively on Postgres, as the text forms of `storage.rs` on SQLite.
+//~ {%- elsif database == "postgres" %}
+//+ //! natively.
+//~ {%- else %}
+//+ //! as the text forms of `storage.rs`.
+//~ {%- endif %}
+//! Each `impl` is stamped out for both newtypes by `#[duplicate_item]`.
 
 use super::schema::sql_types::{StoredTime, StoredUuid};
 use crate::storage::{DbTime, DbUuid};
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use duplicate::duplicate_item;
+//~ {%- if database != "sqlite" %}
 
 #[cfg(feature = "postgres")]
 use diesel::pg::{Pg, PgValue};
+//~ {%- endif %}{% if database != "postgres" %}
+
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteValue};
+//~ {%- endif %}{% if database != "sqlite" %}
 
 #[duplicate_item(
     Stored   SqlType      Native                           NativeSql;
@@ -36,6 +46,7 @@ impl FromSql<SqlType, Pg> for Stored {
         <Native as FromSql<NativeSql, Pg>>::from_sql(value).map(Self)
     }
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 #[duplicate_item(Stored SqlType; [DbUuid] [StoredUuid]; [DbTime] [StoredTime])]
 #[cfg(feature = "sqlite")]
@@ -54,3 +65,5 @@ impl FromSql<SqlType, Sqlite> for Stored {
         Ok(Self::from_sqlite(&text)?)
     }
 }
+//~ {%- endif %}
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

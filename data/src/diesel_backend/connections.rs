@@ -1,4 +1,4 @@
-//! Opening diesel connections for the pool. `establish` is a blocking call like any
+//! {% capture rust %}Opening diesel connections for the pool. `establish` is a blocking call like any
 //! query, so connections are made on the query threads too.
 
 use super::threads::QueryThreads;
@@ -74,6 +74,7 @@ fn database<C: DieselConnection>(
     let pool = crate::pool::build(manager, settings)?;
     Ok(DieselDatabase { pool, threads, writers: Arc::new(WriteGate::new(kind, settings.acquire_timeout)) })
 }
+//~ {%- if database != "sqlite" %}
 
 /// The pool for a Postgres URL: the URL of [`crate::connection::postgres_url`] (with the
 /// statement timeout), plus libpq's `connect_timeout` from the pool timeout so a dead
@@ -97,6 +98,7 @@ pub fn postgres(url: &str, settings: &PoolSettings) -> Result<DieselDatabase<die
     });
     database(url.as_str(), setup, settings, DatabaseKind::Postgres)
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 /// The pool for a SQLite URL: each new connection runs
 /// [`SQLITE_PRAGMAS`](crate::connection::SQLITE_PRAGMAS) and sets the busy timeout.
@@ -160,3 +162,5 @@ mod tests {
         assert!(distinct.len() <= 2, "{} threads for 2 connections", distinct.len());
     }
 }
+//~ {%- endif %}
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

@@ -1,17 +1,20 @@
-//! Idempotency-key records on diesel: [`KeyQueries`] (synchronous, for the query
-//! threads) and [`DieselKeys`], the repository over them. A repository's keyed write
+//! {% capture rust %}Idempotency-key records on diesel: [`KeyQueries`] (synchronous, for the
+//! query threads) and [`DieselKeys`], the repository over them. A repository's keyed write
 //! calls [`KeyQueries::claim_key`] first in its write transaction, so that the record and
 //! the write commit together (see `app_service::idempotency`). The upsert and the purge
-//! are SQL shared with sqlx ([`crate::sql`]): diesel's DSL has no `DO UPDATE … WHERE` on
-//! SQLite.
+//! are SQL text ([`crate::sql`]): diesel's DSL has no `DO UPDATE … WHERE` on every
+//! database.
 
 use super::schema::idempotency_keys as keys;
 use super::schema::sql_types::StoredTime;
 use super::{DieselConnection, DieselDatabase};
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 use crate::sql::CLAIM_KEY_POSTGRES;
+//~ {%- endif %}{% if database != "postgres" %}
 #[cfg(feature = "sqlite")]
 use crate::sql::CLAIM_KEY_SQLITE;
+//~ {%- endif %}
 use crate::sql::PURGE_KEYS;
 use crate::storage::{DbTime, KeyRow};
 use app_service::{IdempotencyRepository, KeyRecord, Owner, RepositoryError};
@@ -37,8 +40,11 @@ pub trait KeyQueries: DieselConnection {
 
 #[duplicate_item(
     Conn                         gate                          CLAIM_KEY;
+    //~ {%- if database != "sqlite" %}
     [diesel::PgConnection]       [cfg(feature = "postgres")]   [CLAIM_KEY_POSTGRES];
+    //~ {%- endif %}{% if database != "postgres" %}
     [diesel::SqliteConnection]   [cfg(feature = "sqlite")]     [CLAIM_KEY_SQLITE];
+    //~ {%- endif %}
 )]
 #[gate]
 impl KeyQueries for Conn {
@@ -116,3 +122,4 @@ impl<C: KeyQueries> IdempotencyRepository for DieselKeys<C> {
         Ok(deleted as u64)
     }
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

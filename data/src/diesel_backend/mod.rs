@@ -1,4 +1,4 @@
-//! The blocking backend: diesel, whose queries are plain synchronous functions.
+//! {% capture rust %}The blocking backend: diesel, whose queries are plain synchronous functions.
 //!
 //! A blocking call on an async worker would stall every request that worker serves, so
 //! this backend never makes one: [`DieselDatabase::read`] and [`DieselDatabase::write`]
@@ -31,10 +31,13 @@ use std::sync::Arc;
 use threads::QueryThreads;
 use tracing::{Instrument, Span};
 
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 pub use connections::postgres;
+//~ {%- endif %}{% if database != "postgres" %}
 #[cfg(feature = "sqlite")]
 pub use connections::sqlite;
+//~ {%- endif %}
 pub use keys::{DieselKeys, KeyQueries};
 pub use orders::{DieselOrders, OrderQueries};
 // xtask scaffold: repositories
@@ -47,6 +50,7 @@ pub trait DieselConnection: diesel::Connection + Send + 'static {
     /// Runs `f` in a transaction that may write.
     fn write_transaction<T>(&mut self, f: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T>;
 }
+//~ {%- if database != "sqlite" %}
 
 #[cfg(feature = "postgres")]
 impl DieselConnection for diesel::PgConnection {
@@ -57,6 +61,7 @@ impl DieselConnection for diesel::PgConnection {
         diesel::Connection::transaction(self, f)
     }
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 #[cfg(feature = "sqlite")]
 impl DieselConnection for diesel::SqliteConnection {
@@ -67,6 +72,7 @@ impl DieselConnection for diesel::SqliteConnection {
         self.immediate_transaction(f)
     }
 }
+//~ {%- endif %}
 
 /// The repository of resources with fields `F` (see `app_service::resources`) on
 /// connections of type `C`, on the shared [`DieselDatabase`]: a scaffolded resource's
@@ -150,10 +156,9 @@ impl<C: DieselConnection> DieselDatabase<C> {
     }
 
     /// [`write`](Self::write) for a `query` that is atomic by itself, so opens no
-    /// transaction: on Postgres one statement (a transaction around it would only add the
-    /// BEGIN and COMMIT round trips), on SQLite its own
-    /// [`write_transaction`](DieselConnection::write_transaction). It still waits its turn
-    /// with the other writers. A `query` of several statements that does not open its own
+    /// transaction (a transaction around one statement would only add round trips, or the
+    /// query opens its own [`write_transaction`](DieselConnection::write_transaction)). It
+    /// still waits its turn with the other writers. A `query` of several statements that does not open its own
     /// transaction belongs in `write`: here a failure half-way would keep the first ones.
     pub async fn write_atomic_by_itself<T, Q>(&self, query: Q) -> Result<T, RepositoryError>
     where
@@ -210,10 +215,9 @@ fn classify(error: diesel::result::Error) -> RepositoryError {
             Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure | Kind::ReadOnlyTransaction,
             _,
         ) => true,
-        // diesel reports other codes as `Unknown` with only a message (no SQLSTATE or
-        // SQLite result code), so these are matched by text: Postgres' English messages
-        // for a statement timeout, a deadlock, too many clients; SQLite's for locks held
-        // past the busy timeout. A server with non-English `lc_messages` gets 500 here.
+        // diesel reports other codes as `Unknown` with only a message (no code), so these
+        // are matched by the database's English messages (a server with non-English
+        // `lc_messages` gets 500 here).
         Error::DatabaseError(_, info) => {
             const TRANSIENT: [&str; 5] = [
                 "statement timeout",
@@ -228,3 +232,4 @@ fn classify(error: diesel::result::Error) -> RepositoryError {
     };
     if unavailable { RepositoryError::Unavailable(Box::new(error)) } else { RepositoryError::Internal(Box::new(error)) }
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

@@ -1,21 +1,29 @@
-//! The orders queries on diesel, and the repository that runs them on the threadpool.
+//! {% capture rust %}The orders queries on diesel, and the repository that runs them on the
+//! threadpool.
 //!
 //! [`OrderQueries`] are plain synchronous functions, no async anywhere: they run on a
 //! blocking thread, called through [`DieselDatabase::read`] and [`DieselDatabase::write`]
-//! (which also opens the write transaction). diesel builds the queries the same for both
-//! databases; running one needs the concrete connection type, so the `impl` is stamped out
-//! for `PgConnection` and `SqliteConnection` by `#[duplicate_item]` (each only when its
-//! feature is on). Read `Conn` as "the connection". The one query the databases disagree on
-//! is a new order: one statement on Postgres, two in a write transaction on SQLite (the
-//! functions below the `impl`).
+//! (which also opens the write transaction).
+//~ {%- if database == "both" %}
+//! diesel builds the queries the same for both databases; running one needs the concrete
+//! connection type, so the `impl` is stamped out for `PgConnection` and `SqliteConnection`
+//! by `#[duplicate_item]` (each only when its feature is on). Read `Conn` as "the
+//! connection". The one query the databases disagree on is a new order: one statement on
+//! Postgres, two in a write transaction on SQLite (the functions below the `impl`).
+//~ {%- else %}
+//+ //! The `#[duplicate_item]` attribute names the connection type once for the `impl`: read
+//+ //! `Conn` as "the connection". A new order is written by the function below the `impl`.
+//~ {%- endif %}
 
 use super::filters::{admitted, guarded, owned, state_of};
 use super::keys::KeyQueries;
 use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
+//~ {%- endif %}
 use app_service::{
     GuardedWrite, KeyRecord, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError,
     Status,
@@ -75,14 +83,19 @@ pub trait OrderQueries: KeyQueries {
 
 #[duplicate_item(
     Conn                         gate                          insert_with_items              insert_within;
+    //~ {%- if database != "sqlite" %}
     [diesel::PgConnection]       [cfg(feature = "postgres")]   [insert_in_one_statement]      [insert_in_one_statement];
+    //~ {%- endif %}{% if database != "postgres" %}
     [diesel::SqliteConnection]   [cfg(feature = "sqlite")]     [insert_in_write_transaction]  [insert_rows];
+    //~ {%- endif %}
 )]
 #[gate]
 impl OrderQueries for Conn {
     fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()> {
+        //~ {%- if database == "both" %}
         // How many statements a new order takes is the one thing the databases disagree
         // on: see the functions after this `impl`, once per database.
+        //~ {%- endif %}
         insert_with_items(self, owner, order)
     }
 
@@ -196,6 +209,7 @@ impl OrderQueries for Conn {
         Ok(deleted > 0)
     }
 }
+//~ {%- if database != "sqlite" %}
 
 /// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (in
 /// `sql.rs`, for every backend), so one round trip and atomic by itself.
@@ -273,6 +287,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for NewOrderStatement<
 
 #[cfg(feature = "postgres")]
 impl<Conn> RunQueryDsl<Conn> for NewOrderStatement<'_> {}
+//~ {%- endif %}{% if database != "postgres" %}
 
 /// SQLite: no data-modifying CTEs, so the order and its items are two statements, made
 /// atomic by SQLite's immediate write transaction
@@ -298,6 +313,7 @@ fn insert_rows(conn: &mut diesel::SqliteConnection, owner: &str, order: &Order) 
     diesel::insert_into(order_items::table).values(item_rows(order.id, &order.items)).execute(conn)?;
     Ok(())
 }
+//~ {%- endif %}
 
 /// The rows of `items` of order `id`, for one multi-row insert.
 #[allow(clippy::type_complexity)]
@@ -397,3 +413,4 @@ impl<C: OrderQueries> OrdersRepository for DieselOrders<C> {
         self.db.write(move |conn| conn.delete_order(owner.as_str(), id, &precondition)).await
     }
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

@@ -1,23 +1,33 @@
-//! How sqlx moves [`DbUuid`] and [`DbTime`] in and out of each database: natively on
-//! Postgres, as the text forms of `storage.rs` on SQLite. Each `impl` is stamped out for
-//! both newtypes by `#[duplicate_item]`.
+//! {% capture rust %}How sqlx moves [`DbUuid`] and [`DbTime`] in and out of the database:
+//~ {%- if database == "both" %}
+//! natively on Postgres, as the text forms of `storage.rs` on SQLite.
+//~ {%- elsif database == "postgres" %}
+//+ //! natively.
+//~ {%- else %}
+//+ //! as the text forms of `storage.rs`.
+//~ {%- endif %}
+//! Each `impl` is stamped out for both newtypes by `#[duplicate_item]`.
 
 use crate::storage::{DbTime, DbUuid};
 use duplicate::duplicate_item;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Decode, Encode, Type};
+//~ {%- if database != "sqlite" %}
 
 #[cfg(feature = "postgres")]
 use sqlx::{
     Postgres,
     postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef},
 };
+//~ {%- endif %}{% if database != "postgres" %}
+
 #[cfg(feature = "sqlite")]
 use sqlx::{
     Sqlite,
     sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef},
 };
+//~ {%- endif %}{% if database != "sqlite" %}
 
 #[duplicate_item(Stored Native; [DbUuid] [uuid::Uuid]; [DbTime] [chrono::DateTime<chrono::Utc>])]
 #[cfg(feature = "postgres")]
@@ -42,6 +52,7 @@ impl<'r> Decode<'r, Postgres> for Stored {
         <Native as Decode<Postgres>>::decode(value).map(Self)
     }
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 #[duplicate_item(Stored; [DbUuid]; [DbTime])]
 #[cfg(feature = "sqlite")]
@@ -66,3 +77,5 @@ impl<'r> Decode<'r, Sqlite> for Stored {
         Ok(Self::from_sqlite(<&str as Decode<Sqlite>>::decode(value)?)?)
     }
 }
+//~ {%- endif %}
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

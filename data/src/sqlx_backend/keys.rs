@@ -1,13 +1,16 @@
-//! Idempotency-key records on sqlx: [`SqlxKeys`] finds and saves them, and
+//! {% capture rust %}Idempotency-key records on sqlx: [`SqlxKeys`] finds and saves them, and
 //! [`SqlxDatabase::claim_key`] stores one first in a repository's write transaction, so
 //! that the record and the write commit together (see `app_service::idempotency`). The
-//! SQL is in [`crate::sql`], shared with diesel.
+//! SQL is in [`crate::sql`].
 
 use super::{SqlxDatabase, Statement, WriteTransaction};
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 use crate::sql::CLAIM_KEY_POSTGRES;
+//~ {%- endif %}{% if database != "postgres" %}
 #[cfg(feature = "sqlite")]
 use crate::sql::CLAIM_KEY_SQLITE;
+//~ {%- endif %}
 use crate::sql::{FIND_KEY, PURGE_KEYS};
 use crate::storage::{DbTime, KeyRow};
 use app_service::{IdempotencyRepository, KeyRecord, Owner, RepositoryError};
@@ -32,8 +35,11 @@ impl<DB: sqlx::Database> SqlxKeys<DB> {
 
 #[duplicate_item(
     Db                gate                          CLAIM_KEY;
+    //~ {%- if database != "sqlite" %}
     [sqlx::Postgres]  [cfg(feature = "postgres")]   [CLAIM_KEY_POSTGRES];
+    //~ {%- endif %}{% if database != "postgres" %}
     [sqlx::Sqlite]    [cfg(feature = "sqlite")]     [CLAIM_KEY_SQLITE];
+    //~ {%- endif %}
 )]
 #[gate]
 impl SqlxDatabase<Db> {
@@ -91,8 +97,11 @@ impl SqlxDatabase<Db> {
 
 #[duplicate_item(
     Db                gate;
+    //~ {%- if database != "sqlite" %}
     [sqlx::Postgres]  [cfg(feature = "postgres")];
+    //~ {%- endif %}{% if database != "postgres" %}
     [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+    //~ {%- endif %}
 )]
 #[gate]
 #[async_trait]
@@ -114,3 +123,4 @@ impl IdempotencyRepository for SqlxKeys<Db> {
         Ok(self.db.execute(delete).await?.rows_affected())
     }
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

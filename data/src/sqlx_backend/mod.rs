@@ -1,13 +1,14 @@
-//! The async backend: sqlx queries awaited directly on the server's async workers.
+//! {% capture rust %}The async backend: sqlx queries awaited directly on the server's async
+//! workers.
 //!
 //! sqlx talks to the database without blocking a thread, so nothing here needs a
 //! threadpool. [`SqlxDatabase`] is this backend's side of the [`Database`](crate::Database)
 //! handle: the pool and the writer queue, shared by every repository. [`SqlxOrders`]
 //! (`orders.rs`) is the orders repository; a new resource's repository is written the
-//! same way beside it. [`SqlxKeys`] (`keys.rs`) keeps the `Idempotency-Key` records. How values are encoded per database is in `codec.rs`; how
-//! connections are pooled and leased (deadpool, not sqlx's own pool, and why) in `lease.rs`;
-//! how a repository runs its statements in `session.rs`, and behind a transaction pooler in
-//! `pooled.rs`.
+//! same way beside it. [`SqlxKeys`] (`keys.rs`) keeps the `Idempotency-Key` records. How
+//! values are encoded is in `codec.rs`; how connections are pooled and leased (deadpool,
+//! not sqlx's own pool, and why) in `lease.rs`; how a repository runs its statements in
+//! `session.rs`, and behind a transaction pooler in `pooled.rs`.
 
 mod codec;
 mod keys;
@@ -24,8 +25,10 @@ use crate::connection::sqlx_options;
 use crate::write_gate::WriteGate;
 use app_service::{PoolStats, RepositoryError};
 use deadpool::managed::PoolError;
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 pub use literal::check_standard_strings;
+//~ {%- endif %}
 use sqlx::{Connection, Executor, FromRow};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -42,12 +45,14 @@ pub trait Dialect: sqlx::Database<Arguments: sqlx::IntoArguments<Self> + Default
     /// The statement that opens a write transaction.
     const BEGIN_WRITE: &'static str;
 }
+//~ {%- if database != "sqlite" %}
 
 #[cfg(feature = "postgres")]
 impl Dialect for sqlx::Postgres {
     /// Postgres takes row locks as it writes, so a plain BEGIN is enough.
     const BEGIN_WRITE: &'static str = "BEGIN";
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 #[cfg(feature = "sqlite")]
 impl Dialect for sqlx::Sqlite {
@@ -55,6 +60,7 @@ impl Dialect for sqlx::Sqlite {
     /// writes can fail at once with `SQLITE_BUSY` instead of waiting its turn.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 }
+//~ {%- endif %}
 
 /// The repository of resources with fields `F` (see `app_service::resources`) in
 /// database `DB`, on the shared [`SqlxDatabase`]: a scaffolded resource's repository is
@@ -209,6 +215,7 @@ where
         Ok(Self { pool, writers: Arc::new(writers), prepared: settings.prepared_statements() })
     }
 }
+//~ {%- if database != "sqlite" %}
 
 /// The pool for a Postgres URL.
 #[cfg(feature = "postgres")]
@@ -220,6 +227,7 @@ pub fn postgres(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx:
         (!settings.prepared_statements()).then_some(|conn| Box::pin(check_standard_strings(conn)));
     SqlxDatabase::new(sqlx_options::postgres(url, settings)?, settings, writers, check)
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 /// The pool for a SQLite URL. Writers queue in the [`WriteGate`], then wait for SQLite's
 /// lock up to the busy timeout.
@@ -228,6 +236,7 @@ pub fn sqlite(url: &str, settings: &PoolSettings) -> Result<SqlxDatabase<sqlx::S
     let writers = WriteGate::new(crate::DatabaseKind::Sqlite, settings.acquire_timeout);
     SqlxDatabase::new(sqlx_options::sqlite(url, settings)?, settings, writers, None)
 }
+//~ {%- endif %}
 
 /// Sorts sqlx errors into "try again later" and "bug": the web layer answers 503 for
 /// the first and 500 for the second.
@@ -243,13 +252,17 @@ pub fn classify(error: sqlx::Error) -> RepositoryError {
 
 /// Whether a database's own error code means "try again later".
 fn is_transient(error: &dyn sqlx::error::DatabaseError, code: &str) -> bool {
+    //~ {%- if database != "sqlite" %}
     #[cfg(feature = "postgres")]
     if error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
         return crate::error::is_transient_sqlstate(code);
     }
+    //~ {%- endif %}{% if database != "postgres" %}
     #[cfg(feature = "sqlite")]
     if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
         return crate::error::is_transient_sqlite_code(code);
     }
+    //~ {%- endif %}
     false
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}

@@ -1,19 +1,29 @@
-//! The orders repository on sqlx, for Postgres and SQLite alike.
+//! {% capture rust %}The orders repository on sqlx.
 //!
-//! The SQL is plain and portable: `$n` placeholders work on both databases, and values go
-//! through the encodings in `codec.rs`. sqlx's query functions are typed by their
-//! database, so the repository is implemented once per database: the
-//! `#[duplicate_item]` attribute stamps the one `impl` below out for `sqlx::Postgres` and
-//! for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as "the database".
+//~ {%- if database == "both" %}
+//! The SQL is plain and portable, for Postgres and SQLite alike: `$n` placeholders work on
+//! both databases, and values go through the encodings in `codec.rs`. sqlx's query
+//! functions are typed by their database, so the repository is implemented once per
+//! database: the `#[duplicate_item]` attribute stamps the one `impl` below out for
+//! `sqlx::Postgres` and for `sqlx::Sqlite` (each only when its feature is on). Read `Db` as
+//! "the database".
+//~ {%- else %}
+//+ //! Values go through the encodings in `codec.rs`. The `#[duplicate_item]` attributes name
+//+ //! the database type once for the `impl`s below: read `Db` as "the database".
+//~ {%- endif %}
 
 use super::statement::at_versions;
 use super::{SqlxDatabase, Statement, WriteTransaction};
+//~ {%- if database != "postgres" %}
 #[cfg(feature = "sqlite")]
 use crate::sql::INSERT_ORDER;
+//~ {%- endif %}
 use crate::sql::{INSERT_ITEMS, SELECT_ORDER, SELECT_PAGE};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, order_with_items, positions};
+//~ {%- if database != "sqlite" %}
 #[cfg(feature = "postgres")]
 use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
+//~ {%- endif %}
 use app_service::{
     GuardedWrite, KeyRecord, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError,
     Status,
@@ -46,6 +56,7 @@ impl<DB: sqlx::Database> SqlxOrders<DB> {
         Self { db }
     }
 }
+//~ {%- if database != "sqlite" %}
 
 /// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (one
 /// round trip, no explicit transaction: a statement is atomic). With a key record, the
@@ -69,6 +80,7 @@ impl SqlxOrders<sqlx::Postgres> {
         self.db.execute_keyed(insert, owner, key).await
     }
 }
+//~ {%- endif %}{% if database != "postgres" %}
 
 /// SQLite: no data-modifying CTEs, so the order and its items are two statements in one
 /// write transaction (in-process, so the extra statements cost no round trips), after the
@@ -93,9 +105,10 @@ impl SqlxOrders<sqlx::Sqlite> {
         tx.commit().await
     }
 }
+//~ {%- endif %}
 
 /// One row of `orders LEFT JOIN order_items`: the columns of [`SELECT_ORDER`] and
-/// [`SELECT_PAGE`], read by position (as diesel reads rows). A struct deriving `FromRow`
+/// [`SELECT_PAGE`], read by position. A struct deriving `FromRow`
 /// looks every column up by name on every row, which a page of twenty orders (40 rows)
 /// pays for measurably (bench/README.md).
 type JoinedRow = (DbUuid, String, DbTime, DbTime, Option<String>, Option<String>, Option<i64>, i64);
@@ -117,8 +130,11 @@ fn corrupt(error: CorruptRow) -> RepositoryError {
 
 #[duplicate_item(
     Db                gate;
+    //~ {%- if database != "sqlite" %}
     [sqlx::Postgres]  [cfg(feature = "postgres")];
+    //~ {%- endif %}{% if database != "postgres" %}
     [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+    //~ {%- endif %}
 )]
 #[gate]
 #[async_trait]
@@ -208,8 +224,11 @@ impl OrdersRepository for SqlxOrders<Db> {
 
 #[duplicate_item(
     Db                gate;
+    //~ {%- if database != "sqlite" %}
     [sqlx::Postgres]  [cfg(feature = "postgres")];
+    //~ {%- endif %}{% if database != "postgres" %}
     [sqlx::Sqlite]    [cfg(feature = "sqlite")];
+    //~ {%- endif %}
 )]
 #[gate]
 impl SqlxOrders<Db> {
@@ -273,3 +292,4 @@ impl SqlxOrders<Db> {
         tx.execute(insert).await.map(drop)
     }
 }
+//~ {%- endcapture %}{{ rust | remove: cut16 | remove: cut12 | remove: cut8 | remove: cut4 | remove: cut0 | remove: "//~" | remove: "//+ " | remove: "//+" -}}
