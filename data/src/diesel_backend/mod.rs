@@ -18,6 +18,10 @@ mod codec;
 mod connections;
 pub mod filters;
 mod keys;
+//~ {%- if database != "sqlite" %}
+#[cfg(feature = "postgres")]
+mod new_order;
+//~ {%- endif %}
 mod orders;
 pub mod schema;
 mod threads;

@@ -9,21 +9,21 @@
 //! connection type, so the `impl` is stamped out for `PgConnection` and `SqliteConnection`
 //! by `#[duplicate_item]` (each only when its feature is on). Read `Conn` as "the
 //! connection". The one query the databases disagree on is a new order: one statement on
-//! Postgres, two in a write transaction on SQLite (the functions below the `impl`).
+//! Postgres (`new_order.rs`), two in a write transaction on SQLite (below the `impl`).
 //~ {%- else %}
 //+ //! The `#[duplicate_item]` attribute names the connection type once for the `impl`: read
-//+ //! `Conn` as "the connection". A new order is written by the function below the `impl`.
+//+ //! `Conn` as "the connection".
 //~ {%- endif %}
 
 use super::filters::{admitted, guarded, owned, state_of};
 use super::keys::KeyQueries;
+//~ {%- if database != "sqlite" %}
+#[cfg(feature = "postgres")]
+use super::new_order::insert_in_one_statement;
+//~ {%- endif %}
 use super::schema::{order_items, orders};
 use super::{DieselConnection, DieselDatabase};
 use crate::storage::{self, CorruptRow, DbTime, DbUuid, ItemRow, OrderRow, assemble, order_with_items, positions};
-//~ {%- if database != "sqlite" %}
-#[cfg(feature = "postgres")]
-use crate::{sql::INSERT_ORDER_WITH_ITEMS, storage::ItemColumns};
-//~ {%- endif %}
 use app_service::{
     GuardedWrite, KeyRecord, Order, OrderFilter, OrderItem, OrdersRepository, Owner, Precondition, RepositoryError,
     Status,
@@ -94,7 +94,7 @@ impl OrderQueries for Conn {
     fn insert_order(&mut self, owner: &str, order: &Order) -> QueryResult<()> {
         //~ {%- if database == "both" %}
         // How many statements a new order takes is the one thing the databases disagree
-        // on: see the functions after this `impl`, once per database.
+        // on: see `new_order.rs` and the functions after this `impl`.
         //~ {%- endif %}
         insert_with_items(self, owner, order)
     }
@@ -209,85 +209,7 @@ impl OrderQueries for Conn {
         Ok(deleted > 0)
     }
 }
-//~ {%- if database != "sqlite" %}
-
-/// Postgres: the order and its items in one statement, [`INSERT_ORDER_WITH_ITEMS`] (in
-/// `sql.rs`, for every backend), so one round trip and atomic by itself.
-#[cfg(feature = "postgres")]
-fn insert_in_one_statement(conn: &mut diesel::PgConnection, owner: &str, order: &Order) -> QueryResult<()> {
-    let statement = NewOrderStatement {
-        id: DbUuid(order.id),
-        status: order.status.as_str(),
-        created: DbTime(order.created),
-        updated: DbTime(order.updated),
-        owner,
-        items: ItemColumns::of(&order.items),
-    };
-    statement.execute(conn)?;
-    Ok(())
-}
-
-/// [`INSERT_ORDER_WITH_ITEMS`] with its binds, as a query of diesel's like the DSL's.
-///
-/// It is SQL rather than the DSL because diesel's DSL has no data-modifying CTE. It is not
-/// a `diesel::sql_query` because diesel never prepares one: Postgres would parse and plan
-/// the statement for every order. A query type of its own, whose SQL is the same for any
-/// values, diesel prepares once per connection and caches like a DSL query (and, behind a
-/// transaction pooler, where the statement cache is off, sends unnamed in one round
-/// trip). The binds are typed with the SQL types of the `table!` columns.
-#[cfg(feature = "postgres")]
-struct NewOrderStatement<'a> {
-    id: DbUuid,
-    status: &'a str,
-    created: DbTime,
-    updated: DbTime,
-    owner: &'a str,
-    items: ItemColumns<'a>,
-}
-
-#[cfg(feature = "postgres")]
-impl diesel::query_builder::QueryId for NewOrderStatement<'_> {
-    /// One SQL text for all values: the statement cache may keep it by this type.
-    type QueryId = NewOrderStatement<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-#[cfg(feature = "postgres")]
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for NewOrderStatement<'_> {
-    /// The SQL text with each placeholder replaced by its bind; diesel numbers binds
-    /// `$1`, `$2`… in the order they are pushed, which is the text's own order
-    /// ([`between_placeholders`](crate::sql::between_placeholders)).
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        use super::schema::sql_types::{StoredTime, StoredUuid};
-        use diesel::sql_types::{Array, BigInt, Integer, Text};
-        let mut text = crate::sql::between_placeholders(INSERT_ORDER_WITH_ITEMS);
-        let mut next = || text.next().unwrap_or_default();
-        out.push_sql(next());
-        out.push_bind_param::<StoredUuid, _>(&self.id)?;
-        out.push_sql(next());
-        out.push_bind_param::<Text, _>(self.status)?;
-        out.push_sql(next());
-        out.push_bind_param::<StoredTime, _>(&self.created)?;
-        out.push_sql(next());
-        out.push_bind_param::<StoredTime, _>(&self.updated)?;
-        out.push_sql(next());
-        out.push_bind_param::<Text, _>(self.owner)?;
-        out.push_sql(next());
-        out.push_bind_param::<Array<Integer>, _>(&self.items.positions)?;
-        out.push_sql(next());
-        out.push_bind_param::<Array<Text>, _>(&self.items.products)?;
-        out.push_sql(next());
-        out.push_bind_param::<Array<Text>, _>(&self.items.sizes)?;
-        out.push_sql(next());
-        out.push_bind_param::<Array<BigInt>, _>(&self.items.quantities)?;
-        out.push_sql(next());
-        Ok(())
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl<Conn> RunQueryDsl<Conn> for NewOrderStatement<'_> {}
-//~ {%- endif %}{% if database != "postgres" %}
+//~ {%- if database != "postgres" %}
 
 /// SQLite: no data-modifying CTEs, so the order and its items are two statements, made
 /// atomic by SQLite's immediate write transaction
